@@ -1,0 +1,1 @@
+"""The `champion` command line: a thin edge that translates, never decides."""

@@ -1,0 +1,293 @@
+"""`champion`: train, gate against the champion, register; every command has --json.
+
+Exit codes: 0 success (FIRST_MODEL or PROMOTE), 3 REJECT (the champion stays),
+2 bad input or configuration, 1 internal error.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from importlib.resources import as_file, files
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"  # before anything can import mlflow
+os.environ["DO_NOT_TRACK"] = "true"
+
+from champion import __version__  # noqa: E402
+from champion.cli import render  # noqa: E402
+from champion.cli.errors import EXIT_REJECTED, Exit, handled  # noqa: E402
+from champion.errors import UsageError  # noqa: E402
+from champion.project import STATE_DIR, Project  # noqa: E402
+
+app = typer.Typer(
+    name="champion",
+    help=(
+        "Continuous retraining and safe model release.\n\n"
+        "Train a challenger with a recipe, score it against the champion on the same golden set, "
+        "and register it only when the project's policy says it is better.\n\n"
+        "Exit codes: 0 success (FIRST_MODEL or PROMOTE), 3 REJECT (champion unchanged), "
+        "2 bad input or configuration, 1 internal error."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+TEMPLATES = ("youtube-spam", "transactions")
+
+ProjectOpt = Annotated[
+    Path, typer.Option("--project", "-p", envvar="CHAMPION_PROJECT",
+                       help="Project folder (holds champion.toml). [env: CHAMPION_PROJECT]")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout (for automation).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.")]
+ModelArg = Annotated[str | None, typer.Argument(help="Model name (may be omitted when the project has one).")]
+ParamOpt = Annotated[
+    list[str] | None,
+    typer.Option("--param", help="Override a recipe parameter for this run: KEY=VALUE (repeatable)."),
+]
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", help="Also write the result file(s) into this folder (e.g. a CI artifact dir).")
+]
+RunOpt = Annotated[str, typer.Option("--run", help="MLflow run id of the challenger (printed by `train`).")]
+
+
+def _workspace(project: Path):  # type: ignore[no-untyped-def]
+    from champion.pipelines.workspace import Workspace
+
+    return Workspace(Project.open(project))
+
+
+def _log_dir(project: Path) -> Path | None:
+    folder = Path(project).expanduser().resolve() / STATE_DIR
+    return folder / "logs" if folder.is_dir() else None
+
+
+def _verdict_exit(document: dict) -> None:  # type: ignore[type-arg]
+    if document["verdict"] == "REJECT":
+        raise Exit(EXIT_REJECTED)
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="Folder to create the project in (created if missing).")],
+    template: Annotated[str, typer.Option("--template", "-t", help=f"One of: {', '.join(TEMPLATES)}.")] = "youtube-spam",
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a runnable project from a template, with its data and champion.toml."""
+    with handled(as_json, lambda: None):
+        if template not in TEMPLATES:
+            raise UsageError(f"unknown template {template!r}; choose one of: {', '.join(TEMPLATES)}")
+        target = folder.expanduser().resolve()
+        if (target / "champion.toml").exists():
+            raise UsageError(f"{target} already holds a champion.toml; choose another folder")
+        if target.exists() and not target.is_dir():
+            raise UsageError(f"{target} exists and is not a folder")
+        if target.exists() and any(target.iterdir()):
+            raise UsageError(f"{target} is not empty; init creates projects in new or empty folders")
+        with as_file(files("champion") / "templates" / template) as source:
+            shutil.copytree(source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+        model = next(iter(Project.open(target).config.models))
+        if as_json:
+            render.print_json({"project": str(target), "template": template, "model": model})
+            return
+        render.console.print(f"created project [bold]{target}[/] from template {template} (model: {model})")
+        render.console.print(f"next: [bold]champion build {model} --project {folder}[/]")
+
+
+@app.command()
+def ingest(
+    model: Annotated[str, typer.Argument(help="Model whose dataset grows.")],
+    data_files: Annotated[list[Path], typer.Argument(help="CSV files to validate and add.", metavar="FILE...")],
+    project: ProjectOpt = Path("."),
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Validate data files and add them to the model's dataset.
+
+    Checks columns, types, empty files, labels, text encoding, dates, duplicate rows and gaps
+    in a time series. On any problem it names the file, row and column, exits with 2 and
+    stores nothing.
+    """
+    with handled(as_json, lambda: _log_dir(project)):
+        from champion.pipelines.ingest import ingest as run_ingest
+
+        ws = _workspace(project)
+        report = run_ingest(ws, ws.project.model_name(model), data_files, render.RichProgress(quiet))
+        if as_json:
+            render.print_json(report.as_dict())
+            return
+        for f in report.files:
+            dupes = f" ({len(f.duplicate_rows)} duplicate row(s) skipped)" if f.duplicate_rows else ""
+            render.console.print(f"{f.status}: {f.file}, {f.rows} rows{dupes}")
+            for d in f.duplicate_rows[:10]:
+                render.console.print(f"  duplicate: row {d['row']} (line {d['line']}), first seen in {d['first_seen']}")
+        render.console.print(f"dataset of {report.model}: {report.rows_before} -> {report.rows_after} rows")
+
+
+@app.command()
+def train(
+    model: ModelArg = None,
+    param: ParamOpt = None,
+    project: ProjectOpt = Path("."),
+    out: OutOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Train a challenger (one MLflow run) and write metric.json with its golden-set metrics."""
+    with handled(as_json, lambda: _log_dir(project)):
+        from champion.pipelines.training import parse_params
+        from champion.pipelines.training import train as run_train
+
+        ws = _workspace(project)
+        result = run_train(ws, ws.project.model_name(model), parse_params(param or []),
+                           render.RichProgress(quiet), out)
+        if as_json:
+            render.print_json({**result.metric_document, "metric_file": str(result.metric_file)})
+            return
+        render.console.print(render.metrics_table(result.metrics, None))
+        render.console.print(f"run [bold]{result.run_id}[/]; metrics in {result.metric_file}")
+        render.console.print(f"next: champion evaluate {result.model} --run {result.run_id}")
+
+
+@app.command()
+def evaluate(
+    run: RunOpt,
+    model: ModelArg = None,
+    project: ProjectOpt = Path("."),
+    out: OutOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Score a run against the champion on the current golden set; write evaluation.json.
+
+    Exits 3 when the verdict is REJECT.
+    """
+    with handled(as_json, lambda: _log_dir(project)):
+        from champion.pipelines.evaluation import evaluate as run_evaluate
+
+        ws = _workspace(project)
+        result = run_evaluate(ws, ws.project.model_name(model), run, progress=render.RichProgress(quiet), out_dir=out)
+        _show(result.document, as_json)
+        if not as_json:
+            render.console.print(f"evaluation in {result.file}")
+        _verdict_exit(result.document)
+
+
+@app.command()
+def register(
+    run: RunOpt,
+    model: ModelArg = None,
+    project: ProjectOpt = Path("."),
+    out: OutOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Register a run as a model version and make it the champion, if its evaluation says so.
+
+    If the champion changed since the run was evaluated, it is evaluated again first. A REJECT
+    registers nothing and exits 3.
+    """
+    with handled(as_json, lambda: _log_dir(project)):
+        from champion.pipelines.registration import register as run_register
+
+        ws = _workspace(project)
+        result = run_register(ws, ws.project.model_name(model), run, progress=render.RichProgress(quiet), out_dir=out)
+        _show(result.document, as_json)
+        _verdict_exit(result.document)
+
+
+@app.command()
+def build(
+    model: ModelArg = None,
+    param: ParamOpt = None,
+    project: ProjectOpt = Path("."),
+    out: OutOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Train, evaluate against the champion, register if better: the Build pipeline.
+
+    Exits 0 on FIRST_MODEL or PROMOTE, 3 on REJECT (the pipeline is cancelled and the champion
+    is untouched). --json prints the evaluation (verdict, reasons, run_id, version, challenger,
+    champion).
+    """
+    with handled(as_json, lambda: _log_dir(project)):
+        from champion.pipelines.build import build as run_build
+        from champion.pipelines.training import parse_params
+
+        ws = _workspace(project)
+        result = run_build(ws, ws.project.model_name(model), parse_params(param or []),
+                           render.RichProgress(quiet), out)
+        _show(result.document, as_json)
+        _verdict_exit(result.document)
+
+
+@app.command()
+def status(
+    model: ModelArg = None,
+    project: ProjectOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """Where each alias of each model points, with the version's golden-set metrics."""
+    with handled(as_json, lambda: _log_dir(project)):
+        from champion.pipelines.status import status as read_status
+
+        ws = _workspace(project)
+        document = read_status(ws, model)
+        if as_json:
+            render.print_json(document)
+        else:
+            render.status_tables(document)
+
+
+@app.command()
+def history(
+    model: ModelArg = None,
+    alias: Annotated[str | None, typer.Option("--alias", help="Only moves of this alias.")] = None,
+    project: ProjectOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """Every alias move of a model: when, who, from which version to which, and why."""
+    with handled(as_json, lambda: _log_dir(project)):
+        from champion.pipelines.status import history as read_history
+
+        ws = _workspace(project)
+        name = ws.project.model_name(model)
+        moves = read_history(ws, name, alias)
+        if as_json:
+            render.print_json([m.as_dict() for m in moves])
+        elif not moves:
+            render.console.print(f"no alias moves yet for {name}")
+        else:
+            render.console.print(render.history_table(moves))
+
+
+def _show(document: dict, as_json: bool) -> None:  # type: ignore[type-arg]
+    if as_json:
+        render.print_json(document)
+    else:
+        render.evaluation_summary(document)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        print(f"champion {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version_callback, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    pass
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,111 @@
+"""Human output: progress on stderr, summaries as Rich tables on stdout."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from champion.cli.errors import err_console
+from champion.state.store import AliasMove
+
+console = Console(highlight=False, soft_wrap=True)
+VERDICT_STYLE = {"FIRST_MODEL": "bold green", "PROMOTE": "bold green", "REJECT": "bold yellow"}
+
+
+class RichProgress:
+    """Each step shows a spinner while it runs and a line with its duration when done."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+
+    @contextmanager
+    def step(self, description: str) -> Iterator[None]:
+        if self.quiet:
+            yield
+            return
+        start = time.perf_counter()
+        with err_console.status(escape(description) + " ..."):
+            yield
+        err_console.print(f"[green]✓[/] {escape(description)} [dim]({time.perf_counter() - start:.1f} s)[/]")
+
+
+def print_json(document: Any) -> None:
+    print(json.dumps(document, indent=2, default=str))
+
+
+def fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4f}" if abs(value) < 1e4 else f"{value:,.1f}"
+    return str(value)
+
+
+def metrics_table(challenger: dict[str, float], champion: dict[str, float] | None,
+                  champion_label: str = "champion") -> Table:
+    table = Table(show_edge=False, header_style="bold")
+    table.add_column("metric")
+    if champion is not None:
+        table.add_column(champion_label, justify="right")
+    table.add_column("challenger", justify="right")
+    if champion is not None:
+        table.add_column("delta", justify="right")
+    for name, value in challenger.items():
+        if champion is None:
+            table.add_row(name, fmt(value))
+        else:
+            old = champion.get(name)
+            delta = value - old if old is not None else None
+            table.add_row(name, fmt(old), fmt(value), f"{delta:+.4f}" if delta is not None else "-")
+    return table
+
+
+def evaluation_summary(document: dict[str, Any]) -> None:
+    verdict = document["verdict"]
+    champion = document.get("champion")
+    label = f"champion v{champion['version']}" if champion else "champion"
+    console.print(metrics_table(document["challenger"]["metrics"], champion["metrics"] if champion else None, label))
+    console.print()
+    console.print(f"verdict: [{VERDICT_STYLE.get(verdict, 'bold')}]{verdict}[/]")
+    for reason in document["reasons"]:
+        console.print(f"  - {escape(reason)}")
+    if document.get("version") is not None:
+        console.print(f"registered as [bold]{document['model']}[/] version {document['version']}; "
+                      f"alias [bold]champion[/] -> v{document['version']}")
+    elif verdict == "REJECT":
+        console.print("not registered: the champion stays as it is")
+
+
+def history_table(moves: list[AliasMove]) -> Table:
+    table = Table(show_edge=False, header_style="bold")
+    for column in ("when (UTC)", "alias", "from", "to", "who", "why"):
+        table.add_column(column)
+    for m in moves:
+        table.add_row(m.at.strftime("%Y-%m-%d %H:%M:%S"), m.alias, fmt(m.from_version), fmt(m.to_version),
+                      escape(m.actor), escape(m.reason))
+    return table
+
+
+def status_tables(document: dict[str, Any]) -> None:
+    for model in document["models"]:
+        console.print(f"[bold]{model['model']}[/] ({model['recipe']}), {model['versions']} version(s), "
+                      f"{len(model['ingested_files'])} ingested file(s)")
+        if not model["aliases"]:
+            console.print("  no aliases yet: run `champion build` to train the first champion")
+            continue
+        names = sorted({k for a in model["aliases"].values() for k in a["metrics"]})
+        table = Table(show_edge=False, header_style="bold")
+        table.add_column("alias")
+        table.add_column("version", justify="right")
+        for name in names:
+            table.add_column(name, justify="right")
+        for alias, info in model["aliases"].items():
+            table.add_row(alias, str(info["version"]), *(fmt(info["metrics"].get(n)) for n in names))
+        console.print(table)

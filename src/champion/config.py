@@ -1,0 +1,196 @@
+"""Typed settings of a project, read from its `champion.toml`.
+
+Built once at the composition root (`champion.project.Project`) and passed down. Every
+field has a docstring; unknown keys are rejected so that a typo never silently does nothing.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from champion.errors import ConfigError
+
+CONFIG_FILE = "champion.toml"
+
+ColumnType = Literal["string", "text", "integer", "number", "date", "datetime", "label"]
+Task = Literal["classification", "forecasting"]
+Direction = Literal["higher", "lower"]
+TestName = Literal["mcnemar", "bootstrap", "diebold-mariano", "none"]
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ColumnSpec(_Settings):
+    """One column every data file of the model must have."""
+
+    type: ColumnType = "string"
+    """Value type: string, text (free UTF-8 text), integer, number, date, datetime, or
+    label (one of the model's `labels`)."""
+    nullable: bool = False
+    """Whether an empty cell is allowed."""
+
+
+class GoldenSettings(_Settings):
+    """How the golden set (held-out rows, never trained on) is chosen."""
+
+    fraction: Annotated[float, Field(gt=0, lt=1)] = 0.2
+    """Classification: share of rows sent to the golden set by a stable hash of `split_by`."""
+    salt: str = ""
+    """Mixed into the hash; change it only to draw a brand-new golden set."""
+    days: Annotated[int, Field(ge=2)] = 42
+    """Forecasting: the golden set is the last `days` periods of the series."""
+    horizon: Annotated[int, Field(ge=1)] = 7
+    """Forecasting: steps forecast from each rolling origin inside the golden set."""
+
+
+class PolicySettings(_Settings):
+    """When a challenger replaces the champion. Unset fields take the task's defaults."""
+
+    primary: str | None = None
+    """Metric that decides (classification: accuracy; forecasting: rmse)."""
+    direction: Direction | None = None
+    """Whether higher or lower is better for `primary` (known metrics need not say)."""
+    min_improvement: Annotated[float, Field(ge=0)] = 0.0
+    """Smallest improvement of `primary` (in its own units) worth a promotion."""
+    test: TestName | None = None
+    """Paired test on the golden set: mcnemar (accuracy), bootstrap, diebold-mariano, none."""
+    alpha: Annotated[float, Field(gt=0, lt=1)] = 0.05
+    """Level of the one-sided test that the challenger is better."""
+    guardrails: dict[str, Annotated[float, Field(ge=0)]] | None = None
+    """Metric -> largest drop allowed (in the metric's units) while `primary` improves."""
+    bootstrap_samples: Annotated[int, Field(ge=100, le=100_000)] = 2000
+    """Resamples for paired bootstrap intervals."""
+    seed: int = 0
+    """Seed of the bootstrap, so a verdict can be reproduced."""
+
+
+class ModelSettings(_Settings):
+    """A model the project keeps improving."""
+
+    recipe: str
+    """Built-in recipe name (`text-classifier`, `forecaster`) or `module:Class` import path."""
+    data: list[str]
+    """Initial data files or glob patterns, relative to the project folder."""
+    incoming: str = "data/incoming"
+    """Folder where new data files land (watched by the agent)."""
+    columns: dict[str, ColumnSpec]
+    """Columns every data file must have, with their types (`NAME = "text"` is short for
+    `NAME = { type = "text" }`)."""
+    id: list[str] = Field(default_factory=list)
+    """Columns that identify a row (duplicates, feedback). Forecasting: the time column."""
+    split_by: list[str] = Field(default_factory=list)
+    """Columns hashed to choose the golden set (default: `id`). Using the text itself keeps
+    copies of one comment on the same side of the split."""
+    features: list[str] = Field(default_factory=list)
+    """Classification: the columns the model reads."""
+    target: str
+    """Column the model predicts."""
+    labels: list[int | str] = Field(default_factory=list)
+    """Classification: the allowed labels."""
+    positive_label: int | str | None = None
+    """Classification: the label precision, recall and F1 are about (default: the last)."""
+    time: str | None = None
+    """Forecasting: the date column."""
+    frequency: str = "D"
+    """Forecasting: the series' period (pandas offset alias, e.g. D, W, MS)."""
+    params: dict[str, int | float | str | bool | None] = Field(default_factory=dict)
+    """Recipe parameters (overridden per run by `--param KEY=VALUE`)."""
+    golden: GoldenSettings = GoldenSettings()
+    policy: PolicySettings = PolicySettings()
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _short_column_form(cls, value: object) -> object:
+        if isinstance(value, dict):
+            if not value:
+                raise ValueError("declare at least one column")
+            return {k: {"type": v} if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _columns_known(self) -> ModelSettings:
+        named = [self.target, *self.id, *self.split_by, *self.features]
+        if self.time:
+            named.append(self.time)
+        unknown = sorted({c for c in named if c not in self.columns})
+        if unknown:
+            raise ValueError(f"columns {unknown} are used but not declared in `columns`")
+        if self.positive_label is not None and self.labels and self.positive_label not in self.labels:
+            raise ValueError(f"positive_label {self.positive_label!r} is not in labels")
+        return self
+
+    @property
+    def split_columns(self) -> list[str]:
+        return self.split_by or self.id
+
+
+class EnvironmentSettings(_Settings):
+    """A scoring endpoint that serves one alias (`staging`, `production`)."""
+
+    host: str = "127.0.0.1"
+    """Address to bind; loopback unless a team decides otherwise."""
+    port: Annotated[int, Field(ge=1, le=65535)]
+    """TCP port of the endpoint."""
+    workers: Annotated[int, Field(ge=1, le=64)] = 1
+    """Worker processes."""
+
+
+class ProjectSettings(_Settings):
+    """The `[project]` table."""
+
+    name: str
+    """Project name, shown in reports."""
+    default_model: str | None = None
+    """Model used when a command omits MODEL (default: the only model)."""
+    tracking_uri: str | None = None
+    """MLflow tracking and registry URI (default: SQLite under `.champion/`)."""
+    state_uri: str | None = None
+    """SQLAlchemy URL of champion's own tables (default: SQLite under `.champion/`)."""
+
+
+class ChampionConfig(_Settings):
+    """The whole `champion.toml`."""
+
+    project: ProjectSettings
+    models: dict[str, ModelSettings]
+    environments: dict[str, EnvironmentSettings] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _models_present(self) -> ChampionConfig:
+        if not self.models:
+            raise ValueError("declare at least one model under [models.NAME]")
+        for name in self.models:
+            if not name.replace("-", "").replace("_", "").isalnum():
+                raise ValueError(f"model name {name!r}: use letters, digits, '-' and '_' only")
+        if self.project.default_model and self.project.default_model not in self.models:
+            raise ValueError(f"default_model {self.project.default_model!r} is not a declared model")
+        return self
+
+
+def load_config(path: Path) -> ChampionConfig:
+    """Read and validate a `champion.toml`; every problem becomes a `ConfigError`."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: not found (run `champion init DIR` to create a project)") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return ChampionConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: invalid settings:\n{_describe(exc)}") from None
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"  - {where}: {message}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Data: strict reading and validation, datasets, and the golden split."""

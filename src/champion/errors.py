@@ -1,0 +1,76 @@
+"""One error hierarchy for the whole package.
+
+Errors carry what went wrong and where (file, row, column), never transport codes: the CLI
+and HTTP edges map them to exit codes and status codes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ChampionError(Exception):
+    """Root of every error champion raises on purpose."""
+
+
+class ConfigError(ChampionError):
+    """The project or its `champion.toml` is missing or invalid."""
+
+
+class UsageError(ChampionError):
+    """A command was asked for something that cannot be done as asked."""
+
+
+class NotFoundError(ChampionError):
+    """A model, run, version or alias that was named does not exist."""
+
+
+class DataError(ChampionError):
+    """A data file failed validation. Names the file, and the row and column when known."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: Path | str | None = None,
+        row: int | None = None,
+        line: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.reason = message
+        self.file = str(file) if file is not None else None
+        self.row = row
+        self.line = line
+        self.column = column
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where: list[str] = []
+        if self.file:
+            where.append(self.file)
+        if self.row is not None:
+            where.append(f"row {self.row}" + (f" (line {self.line})" if self.line else ""))
+        if self.column:
+            where.append(f"column {self.column!r}")
+        return (", ".join(where) + ": " if where else "") + self.reason
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "row": self.row,
+            "line": self.line,
+            "column": self.column,
+            "message": self.reason,
+        }
+
+
+class RecipeError(ChampionError):
+    """A recipe could not be found, built, fitted or loaded."""
+
+
+class RegistryError(ChampionError):
+    """The model registry (MLflow) failed or holds something unexpected."""
+
+
+class ConflictError(ChampionError):
+    """A compare-and-set lost: the state changed since it was read."""

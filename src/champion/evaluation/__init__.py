@@ -1,0 +1,1 @@
+"""Evaluation: metrics, paired statistical tests, the policy and its verdict."""

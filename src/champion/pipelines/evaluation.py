@@ -1,0 +1,97 @@
+"""`evaluate`: challenger vs champion on the same current golden set, with a verdict.
+
+Writes `evaluation.json`: both models' metrics, deltas, intervals, p-values, the verdict and
+its reasons. The champion is scored as it is (a forecaster is applied, never refitted).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from champion.errors import UsageError
+from champion.evaluation.policy import Evidence, Verdict, decide, resolve_policy
+from champion.pipelines import golden_set
+from champion.pipelines.aliases import CHAMPION
+from champion.pipelines.golden_set import Answers, Split
+from champion.pipelines.progress import Progress, silent
+from champion.pipelines.training import TrainResult, write_json
+from champion.pipelines.workspace import Workspace
+
+EVALUATION_FILE = "evaluation.json"
+
+
+@dataclass
+class EvaluationResult:
+    verdict: Verdict
+    champion_version: int | None
+    document: dict[str, Any]
+    file: Path
+
+
+def evaluate(
+    ws: Workspace,
+    model: str,
+    run_id: str,
+    trained: TrainResult | None = None,
+    progress: Progress = silent,
+    out_dir: Path | None = None,
+) -> EvaluationResult:
+    """Compare run `run_id` with the current champion of `model` and decide."""
+    settings = ws.settings(model)
+    cls = ws.recipe_class(model)
+    policy = resolve_policy(settings.policy, cls.task, model)
+    run = ws.registry.run(run_id)
+    if run.model != model:
+        raise UsageError(f"run {run_id} belongs to model {run.model!r}, not {model!r}")
+    if trained is not None and trained.run_id == run_id:
+        data: Split = trained.data
+        challenger: Answers = trained.answers
+    else:
+        with progress.step("reading data and the challenger"):
+            data = golden_set.split(ws.dataset(model), settings, cls)
+            challenger = golden_set.answers(ws.registry.load_recipe(run), data)
+    champion_version = ws.registry.aliases(model).get(CHAMPION)
+    champion_doc: dict[str, Any] | None = None
+    champion: Answers | None = None
+    same_run = False
+    if champion_version is not None:
+        version = ws.registry.version(model, champion_version)
+        same_run = version.run_id == run_id
+        with progress.step(f"scoring the champion (version {champion_version}) on the golden set"):
+            champion_run = ws.registry.run(version.run_id)
+            champion = golden_set.answers(ws.registry.load_recipe(champion_run), data)
+        champion_doc = {"version": champion_version, "run_id": version.run_id}
+    with progress.step("comparing"):
+        evidence = golden_set.compare(policy, data, challenger, champion)
+        verdict, reasons = decide(policy, evidence)
+    if same_run:
+        verdict, reasons = Verdict.REJECT, [f"run {run_id} is already the champion (version {champion_version})"]
+    document = _document(model, run_id, policy.as_dict(), data, evidence, champion_doc, verdict, reasons)
+    file = write_json(ws.project.run_dir(run_id) / EVALUATION_FILE, document, out_dir)
+    ws.registry.log_document(run_id, EVALUATION_FILE, document)
+    ws.registry.set_run_tags(run_id, {"champion.verdict": verdict.value})
+    return EvaluationResult(verdict, champion_version, document, file)
+
+
+def _document(model: str, run_id: str, policy: dict[str, Any], data: Split, evidence: Evidence,
+              champion: dict[str, Any] | None, verdict: Verdict, reasons: list[str]) -> dict[str, Any]:
+    if champion is not None and evidence.champion is not None:
+        champion = {**champion, "metrics": evidence.champion}
+    return {
+        "model": model,
+        "run_id": run_id,
+        "verdict": verdict.value,
+        "reasons": reasons,
+        "version": None,
+        "challenger": {"run_id": run_id, "metrics": evidence.challenger},
+        "champion": champion,
+        "deltas": evidence.deltas,
+        "intervals": evidence.intervals,
+        "p_values": evidence.p_values,
+        "policy": policy,
+        "golden_set": data.describe(),
+        "evaluated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }

@@ -1,0 +1,22 @@
+"""How pipeline steps report progress. The CLI shows it with Rich; tests stay silent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Protocol
+
+
+class Progress(Protocol):
+    def step(self, description: str) -> AbstractContextManager[None]:
+        """Announce a step; the context lasts as long as the step."""
+        ...
+
+
+class _Silent:
+    @contextmanager
+    def step(self, description: str) -> Iterator[None]:
+        yield
+
+
+silent: Progress = _Silent()

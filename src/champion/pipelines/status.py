@@ -1,0 +1,42 @@
+"""`status` and `history`: where each alias points, with metrics, and how it got there."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from champion.pipelines.workspace import Workspace
+from champion.state.store import AliasMove
+
+
+def model_status(ws: Workspace, model: str) -> dict[str, Any]:
+    """A model's aliases (version, run, golden-set metrics at registration) and its data."""
+    aliases: dict[str, Any] = {}
+    for alias, version in sorted(ws.registry.aliases(model).items()):
+        record = ws.registry.version(model, version)
+        run = ws.registry.run(record.run_id)
+        aliases[alias] = {"version": version, "run_id": record.run_id, "metrics": _golden_metrics(run.metrics),
+                          "registered_at": record.created}
+    versions = ws.registry.versions(model)
+    ingested = ws.state.ingested(model)
+    return {
+        "model": model,
+        "recipe": ws.settings(model).recipe,
+        "aliases": aliases,
+        "versions": len(versions),
+        "ingested_files": [{"path": f.path, "rows": f.rows, "sha256": f.sha256, "added_at": f.added_at.isoformat()}
+                           for f in ingested],
+    }
+
+
+def status(ws: Workspace, model: str | None = None) -> dict[str, Any]:
+    names = [ws.project.model_name(model)] if model else list(ws.project.config.models)
+    return {"project": ws.project.config.project.name, "models": [model_status(ws, name) for name in names]}
+
+
+def history(ws: Workspace, model: str, alias: str | None = None) -> list[AliasMove]:
+    return ws.state.moves(model, alias)
+
+
+def _golden_metrics(metrics: dict[str, float]) -> dict[str, float]:
+    sizes = {"train_rows", "golden_rows", "train_periods", "golden_periods", "origins", "horizon"}
+    return {k: v for k, v in sorted(metrics.items()) if k not in sizes}

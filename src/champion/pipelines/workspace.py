@@ -1,0 +1,98 @@
+"""What every pipeline step needs: the project, its stores, recipes and data."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import subprocess
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from champion.config import ModelSettings
+from champion.data.dataset import Dataset, load_dataset
+from champion.errors import ConfigError
+from champion.project import Project
+from champion.recipes.base import Classifier, Recipe
+from champion.recipes.loader import recipe_class
+from champion.state.store import StateStore
+
+if TYPE_CHECKING:
+    from champion.registry.mlflow_registry import ModelRegistry
+
+
+class Workspace:
+    """A project opened for work. Stores open on first use (MLflow is slow to import)."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+
+    @cached_property
+    def registry(self) -> ModelRegistry:
+        from champion.registry.mlflow_registry import ModelRegistry
+
+        self.project.state_dir.mkdir(parents=True, exist_ok=True)
+        return ModelRegistry(self.project.tracking_uri, self.project.artifact_dir, self.project.lock_dir)
+
+    @cached_property
+    def state(self) -> StateStore:
+        self.project.state_dir.mkdir(parents=True, exist_ok=True)
+        return StateStore(self.project.state_uri, self.project.lock_dir)
+
+    def settings(self, model: str) -> ModelSettings:
+        return self.project.model(model)
+
+    def recipe_class(self, model: str) -> type[Recipe]:
+        """The model's recipe class, after checking the settings its task needs."""
+        settings = self.settings(model)
+        cls = recipe_class(settings.recipe, self.project.root)
+        check_task_settings(model, settings, cls)
+        return cls
+
+    def dataset(self, model: str) -> Dataset:
+        """Declared files plus ingested ones, validated and deduplicated."""
+        ingested = [self.project.root / f.path for f in self.state.ingested(model)]
+        return load_dataset(self.project.root, model, self.settings(model), ingested)
+
+    def git_commit(self) -> str | None:
+        try:
+            done = subprocess.run(["git", "-C", str(self.project.root), "rev-parse", "HEAD"],
+                                  capture_output=True, text=True, timeout=5, check=False)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def actor() -> str:
+    """Who is acting: `CHAMPION_ACTOR` (set it in CI), else user@host."""
+    explicit = os.environ.get("CHAMPION_ACTOR")
+    if explicit:
+        return explicit
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def check_task_settings(model: str, settings: ModelSettings, cls: type[Recipe]) -> None:
+    where = f"models.{model}"
+    if issubclass(cls, Classifier):
+        if not settings.features:
+            raise ConfigError(f"{where}.features: a classifier needs at least one feature column")
+        if not settings.labels:
+            raise ConfigError(f"{where}.labels: list the allowed labels, e.g. labels = [0, 1]")
+        if settings.columns[settings.target].type != "label":
+            raise ConfigError(f"{where}.columns.{settings.target}: the target of a classifier has type 'label'")
+        if not settings.split_columns:
+            raise ConfigError(f"{where}.id: name the column(s) identifying a row (used for the golden split)")
+    else:
+        if not settings.time:
+            raise ConfigError(f"{where}.time: a forecaster needs the date column")
+        if settings.columns[settings.time].type not in ("date", "datetime"):
+            raise ConfigError(f"{where}.columns.{settings.time}: the time column has type 'date' or 'datetime'")
+        if settings.columns[settings.target].type not in ("number", "integer"):
+            raise ConfigError(f"{where}.columns.{settings.target}: a forecast target has type 'number'")
+
+

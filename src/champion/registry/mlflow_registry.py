@@ -1,0 +1,252 @@
+"""MLflow behind one adapter: runs, logged models, versions and aliases.
+
+This package is the only one that imports mlflow. MLflow errors are translated into
+`RegistryError` / `NotFoundError` here, so nothing above ever sees an MLflow exception.
+Telemetry is switched off before mlflow is imported.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+os.environ["DO_NOT_TRACK"] = "true"
+
+import mlflow  # noqa: E402
+from filelock import FileLock  # noqa: E402
+from mlflow import MlflowClient  # noqa: E402
+from mlflow.exceptions import MlflowException  # noqa: E402
+from mlflow.models import ModelSignature  # noqa: E402
+from mlflow.types import ColSpec, Schema  # noqa: E402
+
+from champion.errors import NotFoundError, RegistryError  # noqa: E402
+from champion.recipes.base import Recipe  # noqa: E402
+from champion.recipes.loader import recipe_class  # noqa: E402
+from champion.registry.artifacts import folder_sha256  # noqa: E402
+from champion.registry.records import RunRecord, VersionRecord  # noqa: E402
+
+for _name in ("mlflow", "alembic"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
+
+_ENTRY = Path(__file__).with_name("pyfunc_entry.py")
+TAG = "champion."
+
+
+class ModelRegistry:
+    """Runs, model versions and aliases of one project, in one MLflow tracking store."""
+
+    def __init__(self, tracking_uri: str, artifact_root: Path, lock_dir: Path) -> None:
+        self.tracking_uri = tracking_uri
+        self.artifact_root = artifact_root
+        self._init_lock = FileLock(str(lock_dir / "mlflow-init.lock"))
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+        # The fluent API (start_run, log_model, download_artifacts) reads the global URI.
+        mlflow.set_tracking_uri(tracking_uri)
+        mlflow.set_registry_uri(tracking_uri)
+        # Several processes may open a brand-new project at once: only one runs migrations.
+        with self._init_lock, _translated("opening the MLflow store"):
+            self.client.search_experiments(max_results=1)
+
+    # ---- runs ---------------------------------------------------------------------------
+    def experiment_id(self, model: str) -> str:
+        experiment = self.client.get_experiment_by_name(model)
+        if experiment is not None:
+            return str(experiment.experiment_id)
+        with self._init_lock, _translated("creating the experiment"):
+            experiment = self.client.get_experiment_by_name(model)
+            if experiment is not None:
+                return str(experiment.experiment_id)
+            location = (self.artifact_root / model).resolve().as_uri()
+            return str(self.client.create_experiment(model, artifact_location=location))
+
+    def log_training(
+        self,
+        model: str,
+        recipe: Recipe,
+        recipe_spec: str,
+        params: dict[str, Any],
+        metrics: dict[str, float],
+        tags: dict[str, str],
+        input_columns: list[tuple[str, str]],
+        input_example: Any,
+        documents: dict[str, Any],
+    ) -> RunRecord:
+        """One MLflow run: parameters, metrics, tags, JSON documents and the model itself."""
+        experiment_id = self.experiment_id(model)
+        with _translated("logging the training run"), tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp) / "recipe"
+            folder.mkdir()
+            recipe.save(folder)
+            (folder / "recipe.json").write_text(
+                json.dumps({"recipe": recipe_spec, "class": f"{type(recipe).__module__}:{type(recipe).__qualname__}",
+                            "task": recipe.task}),
+                encoding="utf-8",
+            )
+            digest = folder_sha256(folder)
+            signature = ModelSignature(inputs=Schema([ColSpec(kind, name) for name, kind in input_columns]))
+            with mlflow.start_run(experiment_id=experiment_id, tags=tags) as run:
+                run_id = run.info.run_id
+                mlflow.log_params({k: _param(v) for k, v in params.items()})
+                mlflow.log_metrics({k: v for k, v in metrics.items() if _finite(v)})
+                for name, document in documents.items():
+                    mlflow.log_dict(document, name)
+                with warnings.catch_warnings():
+                    # MLflow nags about type hints on predict; our signature is explicit.
+                    warnings.simplefilter("ignore", UserWarning)
+                    info = mlflow.pyfunc.log_model(
+                        name="model",
+                        python_model=str(_ENTRY),
+                        artifacts={"recipe": str(folder)},
+                        pip_requirements=_requirements(recipe),
+                        signature=signature,
+                        input_example=input_example,
+                    )
+                logged = self.client.get_logged_model(info.model_id)
+                mlflow.set_tags({TAG + "model_uri": info.model_uri, TAG + "artifact_sha256": digest,
+                                 TAG + "model_id": info.model_id or "",
+                                 TAG + "model_artifacts": logged.artifact_location})
+        return self.run(run_id)
+
+    def run(self, run_id: str) -> RunRecord:
+        with _translated(f"reading run {run_id}", not_found=f"no run {run_id!r} in this project"):
+            run = self.client.get_run(run_id)
+        experiment = self.client.get_experiment(run.info.experiment_id)
+        return RunRecord(
+            run_id=run.info.run_id,
+            model=experiment.name,
+            status=run.info.status,
+            params=dict(run.data.params),
+            metrics=dict(run.data.metrics),
+            tags={k: v for k, v in run.data.tags.items() if not k.startswith("mlflow.")},
+            start_time=run.info.start_time,
+        )
+
+    def log_document(self, run_id: str, name: str, document: dict[str, Any]) -> None:
+        with _translated(f"writing {name} to run {run_id}"):
+            self.client.log_dict(run_id, document, name)
+
+    def set_run_tags(self, run_id: str, tags: dict[str, str]) -> None:
+        with _translated(f"tagging run {run_id}"):
+            for key, value in tags.items():
+                self.client.set_tag(run_id, key, value)
+
+    def read_document(self, run_id: str, name: str) -> dict[str, Any] | None:
+        with _translated(f"reading {name} of run {run_id}"), tempfile.TemporaryDirectory() as tmp:
+            try:
+                path = self.client.download_artifacts(run_id, name, tmp)
+            except (MlflowException, OSError):
+                return None
+            return json.loads(Path(path).read_text(encoding="utf-8"))
+
+    def load_recipe(self, run: RunRecord) -> Recipe:
+        """The fitted recipe of a run, after checking its artifact hash."""
+        location = run.tags.get(TAG + "model_artifacts")
+        if not location:
+            raise RegistryError(f"run {run.run_id} has no champion model (was it logged by champion?)")
+        with _translated(f"downloading the model of run {run.run_id}"):
+            local = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"{location}/artifacts/recipe"))
+        expected = run.tags.get(TAG + "artifact_sha256")
+        actual = folder_sha256(local)
+        if expected != actual:
+            raise RegistryError(
+                f"the model artifact of run {run.run_id} changed since training "
+                f"(sha256 {actual[:12]}..., recorded {str(expected)[:12]}...): refusing to load it"
+            )
+        meta = json.loads((local / "recipe.json").read_text(encoding="utf-8"))
+        cls = recipe_class(meta["class"])
+        return cls.load(local)
+
+    # ---- versions and aliases -------------------------------------------------------------
+    def register(self, model: str, run: RunRecord, tags: dict[str, str]) -> VersionRecord:
+        """Create a model version from a run's model (the registered model if needed)."""
+        with _translated(f"registering run {run.run_id} as a version of {model}"):
+            try:
+                self.client.get_registered_model(model)
+            except MlflowException:
+                self.client.create_registered_model(model, description="Managed by champion.")
+            version = self.client.create_model_version(
+                model,
+                source=run.tags[TAG + "model_uri"],
+                run_id=run.run_id,
+                tags=tags,
+                model_id=run.tags.get(TAG + "model_id") or None,
+            )
+        return self.version(model, int(version.version))
+
+    def version(self, model: str, version: int) -> VersionRecord:
+        with _translated(f"reading {model} version {version}",
+                         not_found=f"model {model!r} has no version {version}"):
+            mv = self.client.get_model_version(model, str(version))
+        return _version_record(mv)
+
+    def versions(self, model: str) -> list[VersionRecord]:
+        with _translated(f"listing versions of {model}"):
+            found = self.client.search_model_versions(f"name='{model}'")
+        return sorted((_version_record(mv) for mv in found), key=lambda v: v.version)
+
+    def aliases(self, model: str) -> dict[str, int]:
+        """Alias -> version for one registered model ({} if it has none yet)."""
+        try:
+            registered = self.client.get_registered_model(model)
+        except MlflowException as exc:
+            if _is_not_found(exc):
+                return {}
+            raise RegistryError(f"reading aliases of {model}: {exc.message}") from None
+        return {alias: int(version) for alias, version in registered.aliases.items()}
+
+    def set_alias(self, model: str, alias: str, version: int | None) -> None:
+        """Point `alias` at `version`, or remove it when `version` is None (no checks here:
+        compare-and-set and history live in `champion.pipelines.aliases`)."""
+        with _translated(f"moving alias {alias} of {model}"):
+            if version is None:
+                self.client.delete_registered_model_alias(model, alias)
+            else:
+                self.client.set_registered_model_alias(model, alias, str(version))
+
+
+def _version_record(mv: Any) -> VersionRecord:
+    return VersionRecord(
+        model=mv.name,
+        version=int(mv.version),
+        run_id=mv.run_id or "",
+        tags=dict(mv.tags or {}),
+        aliases=list(getattr(mv, "aliases", []) or []),
+        created=int(mv.creation_timestamp or 0),
+    )
+
+
+def _requirements(recipe: Recipe) -> list[str]:
+    from importlib.metadata import version
+
+    return [f"mlflow=={version('mlflow')}", *recipe.pip_requirements()]
+
+
+def _param(value: Any) -> str:
+    return json.dumps(value) if not isinstance(value, str) else value
+
+
+def _finite(value: float) -> bool:
+    return isinstance(value, (int, float)) and value == value and abs(value) != float("inf")
+
+
+def _is_not_found(exc: MlflowException) -> bool:
+    return exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND") or "not found" in exc.message.lower()
+
+
+@contextmanager
+def _translated(action: str, not_found: str | None = None) -> Iterator[None]:
+    try:
+        yield
+    except MlflowException as exc:
+        if not_found and _is_not_found(exc):
+            raise NotFoundError(not_found) from None
+        raise RegistryError(f"{action}: {exc.message}") from None

@@ -1,0 +1,49 @@
+"""MLflow "model from code" entry: lets `mlflow.pyfunc.load_model("models:/spam@champion")`
+and `mlflow models serve` use a champion recipe without pickling any Python object."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import mlflow.pyfunc
+import numpy as np
+import pandas as pd
+from mlflow.models import set_model
+
+# MLflow warns when a PythonModel's predict has no type hints; the signature is explicit.
+warnings.filterwarnings("ignore", message="Add type hints to the `predict` method")
+
+
+class RecipeModel(mlflow.pyfunc.PythonModel):
+    """Wraps a fitted champion recipe as a pyfunc model."""
+
+    def load_context(self, context: Any) -> None:
+        from champion.recipes.loader import recipe_class
+
+        folder = Path(context.artifacts["recipe"])
+        meta = json.loads((folder / "recipe.json").read_text(encoding="utf-8"))
+        self.recipe = recipe_class(meta["class"]).load(folder)
+
+    # No type hints here: MLflow would try (and fail) to derive a signature from them.
+    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
+        recipe = self.recipe
+        if recipe.task == "forecasting":
+            steps = int(np.asarray(model_input).ravel()[0])
+            history = recipe.history_
+            values = recipe.forecast(history, steps)
+            freq = history.index.freq or pd.infer_freq(history.index) or "D"
+            index = pd.date_range(history.index[-1], periods=steps + 1, freq=freq)[1:]
+            return pd.DataFrame({"time": index, "forecast": values})
+        frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+        proba = recipe.predict_proba(frame)
+        labels = recipe.classes_[np.argmax(proba, axis=1)]
+        out = pd.DataFrame({"label": labels})
+        for i, cls in enumerate(recipe.classes_):
+            out[f"proba_{cls}"] = proba[:, i]
+        return out
+
+
+set_model(RecipeModel())

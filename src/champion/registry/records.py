@@ -1,0 +1,30 @@
+"""Plain records of what the registry holds; no mlflow types leave the adapter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One training run."""
+
+    run_id: str
+    model: str
+    status: str
+    params: dict[str, str]
+    metrics: dict[str, float]
+    tags: dict[str, str] = field(default_factory=dict)
+    start_time: int = 0
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    """One registered model version."""
+
+    model: str
+    version: int
+    run_id: str
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
+    created: int = 0

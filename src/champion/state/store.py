@@ -1,0 +1,197 @@
+"""The state store: what MLflow does not keep. SQLAlchemy Core on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.exc import SQLAlchemyError
+
+from champion.errors import ChampionError
+
+metadata = MetaData()
+
+ingested_files = Table(
+    "ingested_files",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model", String(200), nullable=False, index=True),
+    Column("path", Text, nullable=False),
+    Column("original", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+)
+
+alias_moves = Table(
+    "alias_moves",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model", String(200), nullable=False, index=True),
+    Column("alias", String(100), nullable=False),
+    Column("from_version", Integer, nullable=True),
+    Column("to_version", Integer, nullable=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("run_id", String(64), nullable=True),
+)
+
+
+class StateError(ChampionError):
+    """The state store failed."""
+
+
+@dataclass(frozen=True)
+class IngestedFile:
+    model: str
+    path: str
+    original: str
+    sha256: str
+    rows: int
+    added_at: datetime
+
+
+@dataclass(frozen=True)
+class AliasMove:
+    model: str
+    alias: str
+    from_version: int | None
+    to_version: int | None
+    at: datetime
+    actor: str
+    reason: str
+    run_id: str | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "model": self.model, "alias": self.alias, "from_version": self.from_version,
+            "to_version": self.to_version, "at": self.at.isoformat(), "actor": self.actor,
+            "reason": self.reason, "run_id": self.run_id,
+        }
+
+
+class StateStore:
+    """Our tables plus per-model locks (a file lock beside SQLite, advisory on PostgreSQL)."""
+
+    def __init__(self, url: str, lock_dir: Path) -> None:
+        self.url = url
+        self.lock_dir = lock_dir
+        self.engine = _engine(url)
+        try:
+            if self.engine.dialect.name == "sqlite":
+                from filelock import FileLock
+
+                lock_dir.mkdir(parents=True, exist_ok=True)
+                with FileLock(str(lock_dir / "state-init.lock")):  # concurrent first opens
+                    metadata.create_all(self.engine)
+            else:
+                metadata.create_all(self.engine)
+        except SQLAlchemyError as exc:
+            raise StateError(f"cannot open the state store {url}: {exc}") from None
+
+    # ---- locks ----------------------------------------------------------------------------
+    @contextmanager
+    def lock(self, name: str, timeout: float = 600.0) -> Iterator[None]:
+        """Hold an exclusive lock named `name` across processes (and machines on PostgreSQL)."""
+        if self.engine.dialect.name == "postgresql":
+            key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+                try:
+                    yield
+                finally:
+                    connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            return
+        from filelock import FileLock, Timeout
+
+        self.lock_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            with FileLock(str(self.lock_dir / f"{name}.lock"), timeout=timeout):
+                yield
+        except Timeout:
+            raise StateError(f"waited {timeout:.0f} s for lock {name!r}; is another champion stuck?") from None
+
+    # ---- ingested files -------------------------------------------------------------------
+    def add_ingested(self, records: list[IngestedFile]) -> None:
+        with self._write() as connection:
+            for r in records:
+                connection.execute(insert(ingested_files).values(
+                    model=r.model, path=r.path, original=r.original, sha256=r.sha256, rows=r.rows,
+                    added_at=r.added_at))
+
+    def ingested(self, model: str) -> list[IngestedFile]:
+        query = select(ingested_files).where(ingested_files.c.model == model).order_by(ingested_files.c.id)
+        with self.engine.connect() as connection:
+            return [IngestedFile(r.model, r.path, r.original, r.sha256, r.rows, _utc(r.added_at))
+                    for r in connection.execute(query)]
+
+    # ---- alias history --------------------------------------------------------------------
+    def record_move(self, move: AliasMove) -> None:
+        with self._write() as connection:
+            connection.execute(insert(alias_moves).values(
+                model=move.model, alias=move.alias, from_version=move.from_version,
+                to_version=move.to_version, at=move.at, actor=move.actor, reason=move.reason,
+                run_id=move.run_id))
+
+    def moves(self, model: str, alias: str | None = None) -> list[AliasMove]:
+        query = select(alias_moves).where(alias_moves.c.model == model)
+        if alias:
+            query = query.where(alias_moves.c.alias == alias)
+        with self.engine.connect() as connection:
+            return [AliasMove(r.model, r.alias, r.from_version, r.to_version, _utc(r.at), r.actor,
+                              r.reason, r.run_id)
+                    for r in connection.execute(query.order_by(alias_moves.c.id))]
+
+    @contextmanager
+    def _write(self) -> Iterator[object]:
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except SQLAlchemyError as exc:
+            raise StateError(f"writing to the state store failed: {exc}") from None
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _engine(url: str) -> Engine:
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    return engine
+
+
