@@ -59,6 +59,7 @@ def assemble(files: list[ValidatedFile], model: ModelSettings, root: Path) -> Da
     first = ~keys.duplicated(keep="first")
     _reject_conflicts(frame, keys, model)
     deduplicated = frame[first.to_numpy()].drop(columns="_file").reset_index(drop=True)
+    deduplicated.attrs.clear()  # per-file row numbers do not index the combined frame
     if model.time:
         deduplicated = deduplicated.sort_values(model.time, kind="stable").reset_index(drop=True)
         check_continuous(deduplicated, model, "the combined data")

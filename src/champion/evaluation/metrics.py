@@ -58,6 +58,8 @@ def classification_metrics(scores: ClassifierScores, rows: np.ndarray | None = N
     p_true = np.clip(scores.true_class_proba(), _EPS, 1.0)[idx]
     one_hot = (scores.classes[None, :] == scores.y[:, None]).astype(float)
     brier_rows = ((scores.proba - one_hot) ** 2).sum(axis=1)
+    if len(scores.classes) == 2:  # binary Brier: (p - y)^2 of one class, in [0, 1]
+        brier_rows = brier_rows / 2
     with np.errstate(invalid="ignore", divide="ignore"):
         precision = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
         recall = np.where(tp + fn > 0, tp / (tp + fn), 0.0)

@@ -35,6 +35,8 @@ from champion.registry.records import RunRecord, VersionRecord  # noqa: E402
 
 for _name in ("mlflow", "alembic"):
     logging.getLogger(_name).setLevel(logging.WARNING)
+# Our pyfunc model has an explicit signature, so MLflow's type-hint advice does not apply.
+warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")
 
 _ENTRY = Path(__file__).with_name("pyfunc_entry.py")
 TAG = "champion."
@@ -48,13 +50,15 @@ class ModelRegistry:
         self.artifact_root = artifact_root
         self._init_lock = FileLock(str(lock_dir / "mlflow-init.lock"))
         lock_dir.mkdir(parents=True, exist_ok=True)
-        self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
         # The fluent API (start_run, log_model, download_artifacts) reads the global URI.
         mlflow.set_tracking_uri(tracking_uri)
         mlflow.set_registry_uri(tracking_uri)
-        # Several processes may open a brand-new project at once: only one runs migrations.
+        # Several processes may open a brand-new project at once: only one may run the
+        # migrations, and creating the client (or any first call) is what runs them.
         with self._init_lock, _translated("opening the MLflow store"):
+            self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
             self.client.search_experiments(max_results=1)
+            self.client.search_registered_models(max_results=1)
 
     # ---- runs ---------------------------------------------------------------------------
     def experiment_id(self, model: str) -> str:
@@ -99,17 +103,14 @@ class ModelRegistry:
                 mlflow.log_metrics({k: v for k, v in metrics.items() if _finite(v)})
                 for name, document in documents.items():
                     mlflow.log_dict(document, name)
-                with warnings.catch_warnings():
-                    # MLflow nags about type hints on predict; our signature is explicit.
-                    warnings.simplefilter("ignore", UserWarning)
-                    info = mlflow.pyfunc.log_model(
-                        name="model",
-                        python_model=str(_ENTRY),
-                        artifacts={"recipe": str(folder)},
-                        pip_requirements=_requirements(recipe),
-                        signature=signature,
-                        input_example=input_example,
-                    )
+                info = mlflow.pyfunc.log_model(
+                    name="model",
+                    python_model=str(_ENTRY),
+                    artifacts={"recipe": str(folder)},
+                    pip_requirements=_requirements(recipe),
+                    signature=signature,
+                    input_example=input_example,
+                )
                 logged = self.client.get_logged_model(info.model_id)
                 mlflow.set_tags({TAG + "model_uri": info.model_uri, TAG + "artifact_sha256": digest,
                                  TAG + "model_id": info.model_id or "",

@@ -14,7 +14,7 @@ import pandas as pd
 from mlflow.models import set_model
 
 # MLflow warns when a PythonModel's predict has no type hints; the signature is explicit.
-warnings.filterwarnings("ignore", message="Add type hints to the `predict` method")
+warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")
 
 
 class RecipeModel(mlflow.pyfunc.PythonModel):

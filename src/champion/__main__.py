@@ -1,0 +1,5 @@
+"""`python -m champion` runs the CLI."""
+
+from champion.cli.app import main
+
+main()

@@ -1,0 +1,81 @@
+"""Shared fixtures: real projects from the shipped templates, a real MLflow on SQLite.
+
+A fresh MLflow SQLite database costs seconds of migrations, so one is migrated per session
+and copied (a file copy) into every project that needs the registry.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+os.environ["DO_NOT_TRACK"] = "true"
+os.environ.setdefault("CHAMPION_ACTOR", "pytest")
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+from typer.testing import CliRunner  # noqa: E402
+
+from champion.cli.app import app  # noqa: E402
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "src" / "champion" / "templates"
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self):  # type: ignore[no-untyped-def]
+        import json
+
+        return json.loads(self.stdout)
+
+
+@pytest.fixture(scope="session")
+def migrated_mlflow_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty, fully migrated MLflow tracking database."""
+    from champion.registry.mlflow_registry import ModelRegistry
+
+    folder = tmp_path_factory.mktemp("mlflow-template")
+    ModelRegistry(f"sqlite:///{folder / 'mlflow.db'}", folder / "artifacts", folder / "locks")
+    return folder / "mlflow.db"
+
+
+@pytest.fixture
+def make_project(tmp_path: Path, migrated_mlflow_db: Path) -> Callable[..., Path]:
+    """Create a project from a template, its registry ready (a copied migrated DB)."""
+    counter = iter(range(1000))
+
+    def make(template: str = "youtube-spam", registry: bool = True) -> Path:
+        root = tmp_path / f"{template}-{next(counter)}"
+        assert cli("init", str(root), "--template", template).code == 0
+        if registry:
+            (root / ".champion").mkdir()
+            shutil.copyfile(migrated_mlflow_db, root / ".champion" / "mlflow.db")
+        return root
+
+    return make
+
+
+def cli(*args: str) -> Result:
+    """Run the champion CLI in this process (fast: mlflow is imported once)."""
+    runner = CliRunner()
+    outcome = runner.invoke(app, list(args), catch_exceptions=False)
+    return Result(outcome.exit_code, outcome.stdout, outcome.stderr)
+
+
+def cli_process(*args: str, cwd: Path | None = None, timeout: float = 300) -> Result:
+    """Run the champion CLI as a real separate process."""
+    done = subprocess.run([sys.executable, "-m", "champion", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=timeout, env={**os.environ, "COLUMNS": "200"})
+    return Result(done.returncode, done.stdout, done.stderr)

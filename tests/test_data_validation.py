@@ -1,0 +1,292 @@
+"""Strict reading of data files: every bad input names its file, row, line and column."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from champion.config import ModelSettings, load_config
+from champion.data.dataset import assemble
+from champion.data.validation import FileProblems, read_data_file
+from champion.errors import DataError
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "src" / "champion" / "templates"
+HEADER = "COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS\n"
+GOOD = "c1,Ann,2014-01-01T10:00:00,hello there,0\n"
+
+
+@pytest.fixture(scope="module")
+def spam() -> ModelSettings:
+    return load_config(TEMPLATES / "youtube-spam" / "champion.toml").models["spam"]
+
+
+@pytest.fixture(scope="module")
+def series() -> ModelSettings:
+    return load_config(TEMPLATES / "transactions" / "champion.toml").models["transactions"]
+
+
+def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_bytes(content.encode("utf-8"))
+    return path
+
+
+def fail(path: Path, model: ModelSettings) -> DataError:
+    with pytest.raises(DataError) as caught:
+        read_data_file(path, model)
+    error = caught.value
+    assert error.file == str(path)
+    assert str(path) in str(error)
+    assert error.reason
+    return error
+
+
+def test_valid_file_is_typed(tmp_path: Path, spam: ModelSettings) -> None:
+    path = write(tmp_path, "ok.csv", HEADER + GOOD + "c2,Bob,,spam spam,1\n")
+    result = read_data_file(path, spam)
+    assert result.rows == 2
+    assert list(result.frame["CLASS"]) == [0, 1]
+    assert list(result.frame["COMMENT_ID"]) == ["c1", "c2"]
+    assert pd.isna(result.frame["DATE"].iloc[1])
+    assert result.frame["DATE"].iloc[0] == pd.Timestamp("2014-01-01T10:00:00")
+    assert result.duplicates == []
+    assert result.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_missing_file(tmp_path: Path, spam: ModelSettings) -> None:
+    error = fail(tmp_path / "nowhere.csv", spam)
+    assert "not found" in error.reason
+    assert error.row is None and error.column is None
+
+
+@pytest.mark.parametrize("content", [b"", b"\n  \n"], ids=["zero-bytes", "blank-lines"])
+def test_empty_file(tmp_path: Path, spam: ModelSettings, content: bytes) -> None:
+    error = fail(write(tmp_path, "empty.csv", content), spam)
+    assert "empty" in error.reason
+    assert error.row is None and error.column is None
+
+
+def test_header_only_file(tmp_path: Path, spam: ModelSettings) -> None:
+    error = fail(write(tmp_path, "header.csv", HEADER), spam)
+    assert "no data rows" in error.reason
+    assert error.row is None
+
+
+def test_missing_required_column(tmp_path: Path, spam: ModelSettings) -> None:
+    path = write(tmp_path, "nocol.csv", "COMMENT_ID,AUTHOR,DATE,CONTENT\nc1,Ann,,hi\n")
+    error = fail(path, spam)
+    assert error.column == "CLASS"
+    assert error.row is None
+    assert "missing" in error.reason and "CLASS" in error.reason
+
+
+def test_bytes_that_are_not_utf8(tmp_path: Path, spam: ModelSettings) -> None:
+    raw = (HEADER + GOOD).encode() + b"c2,Bob,,caf\xe9 latin-1,1\n"
+    error = fail(write(tmp_path, "latin.csv", raw), spam)
+    assert error.line == 3
+    assert "UTF-8" in error.reason
+    assert "0xe9" in error.reason
+
+
+def test_empty_non_nullable_cell(tmp_path: Path, spam: ModelSettings) -> None:
+    path = write(tmp_path, "blank.csv", HEADER + GOOD + "c2,Bob,,some text,\n")
+    error = fail(path, spam)
+    assert isinstance(error, FileProblems)
+    assert (error.row, error.line, error.column) == (2, 3, "CLASS")
+    assert "empty" in error.reason
+
+
+def test_empty_nullable_cell_is_fine(tmp_path: Path, spam: ModelSettings) -> None:
+    result = read_data_file(write(tmp_path, "nulldate.csv", HEADER + "c1,Ann,,hi,1\n"), spam)
+    assert pd.isna(result.frame["DATE"].iloc[0])
+
+
+def test_unknown_label(tmp_path: Path, spam: ModelSettings) -> None:
+    path = write(tmp_path, "label.csv", HEADER + GOOD + GOOD.replace("c1", "c2") + "c3,Cy,,text,2\n")
+    error = fail(path, spam)
+    assert (error.row, error.line, error.column) == (3, 4, "CLASS")
+    assert "'2'" in error.reason
+
+
+def test_non_integer_label_text(tmp_path: Path, spam: ModelSettings) -> None:
+    path = write(tmp_path, "labeltext.csv", HEADER + GOOD + "c2,Bob,,text,spam\n")
+    error = fail(path, spam)
+    assert (error.row, error.column) == (2, "CLASS")
+    assert "spam" in error.reason
+
+
+def test_unparseable_datetime(tmp_path: Path, spam: ModelSettings) -> None:
+    path = write(tmp_path, "date.csv", HEADER + GOOD + "c2,Bob,last tuesday,text,1\n")
+    error = fail(path, spam)
+    assert (error.row, error.line, error.column) == (2, 3, "DATE")
+    assert "last tuesday" in error.reason
+
+
+def test_nul_character_in_text(tmp_path: Path, spam: ModelSettings) -> None:
+    path = write(tmp_path, "nul.csv", HEADER + GOOD + "c2,Bob,,bad\x00text,1\n")
+    error = fail(path, spam)
+    assert (error.row, error.line, error.column) == (2, 3, "CONTENT")
+    assert "NUL" in error.reason
+
+
+def test_row_with_too_many_fields(tmp_path: Path, spam: ModelSettings) -> None:
+    path = write(tmp_path, "wide.csv", HEADER + GOOD + "c2,Bob,,text,1,surplus\n")
+    error = fail(path, spam)
+    assert (error.row, error.line) == (2, 3)
+    assert "6 fields" in error.reason and "5" in error.reason
+
+
+def test_conflicting_duplicate_identity(tmp_path: Path, spam: ModelSettings) -> None:
+    path = write(tmp_path, "conflict.csv", HEADER + GOOD + "c2,Bob,,other,1\n" + GOOD.replace(",0\n", ",1\n"))
+    error = fail(path, spam)
+    assert (error.row, error.line, error.column) == (3, 4, "CLASS")
+    assert "c1" in error.reason
+    assert "row 1" in error.reason  # where the identity was first seen
+
+
+def test_exact_duplicates_are_reported_not_rejected(tmp_path: Path, spam: ModelSettings) -> None:
+    path = write(tmp_path, "dups.csv", HEADER + GOOD + "c2,Bob,,other,1\n" + GOOD + GOOD)
+    result = read_data_file(path, spam)
+    assert [(d.row, d.line, d.first_row, d.key, d.same_content) for d in result.duplicates] == [
+        (3, 4, 1, "c1", True),
+        (4, 5, 1, "c1", True),
+    ]
+
+
+def test_multiline_text_keeps_row_and_line_numbers(tmp_path: Path, spam: ModelSettings) -> None:
+    content = (
+        HEADER  # line 1
+        + GOOD  # row 1, line 2
+        + 'c2,Bob,,"first line\nsecond, with comma\n\nfourth line",1\n'  # row 2, lines 3-6
+        + "c3,Cy,,fine,0\n"  # row 3, line 7
+        + "c4,Di,,bad label,7\n"  # row 4, line 8
+    )
+    error = fail(write(tmp_path, "multi.csv", content), spam)
+    assert (error.row, error.line, error.column) == (4, 8, "CLASS")
+    assert "row 4 (line 8)" in str(error)
+
+
+def test_multiline_text_is_kept_whole(tmp_path: Path, spam: ModelSettings) -> None:
+    text = "first line\nsecond, with comma"
+    result = read_data_file(write(tmp_path, "multiok.csv", HEADER + f'c1,Ann,,"{text}",1\n'), spam)
+    assert result.frame["CONTENT"].iloc[0] == text
+
+
+def test_many_problems_message_counts_the_rest(tmp_path: Path, spam: ModelSettings) -> None:
+    bad = 9
+    rows = "".join(f"c{i},A,,t,{5 + i}\n" for i in range(bad))
+    error = fail(write(tmp_path, "many.csv", HEADER + GOOD + rows), spam)
+    assert isinstance(error, FileProblems)
+    assert len(error.problems) == bad
+    assert (error.row, error.column) == (2, "CLASS")
+    assert f"{bad - 1} more" in error.reason
+    assert [p.row for p in error.problems] == list(range(2, 2 + bad))
+
+
+# --- time series -----------------------------------------------------------------------
+
+TS_HEADER = "TransactionDate,PaidAmount\n"
+
+
+def days(start: date, count: int, skip: frozenset[int] = frozenset()) -> str:
+    return "".join(f"{start + timedelta(i)},{100 + i}.5\n" for i in range(count) if i not in skip)
+
+
+def test_series_valid_file_is_sorted(tmp_path: Path, series: ModelSettings) -> None:
+    lines = days(date(2013, 1, 1), 5).splitlines(keepends=True)
+    result = read_data_file(write(tmp_path, "ts.csv", TS_HEADER + "".join(reversed(lines))), series)
+    assert list(result.frame["TransactionDate"]) == list(pd.date_range("2013-01-01", periods=5, freq="D"))
+    assert result.frame["PaidAmount"].dtype == "float64"
+
+
+@pytest.mark.parametrize("bad", ["2013-13-02", "02/01/2013", "tomorrow"])
+def test_series_unparseable_date(tmp_path: Path, series: ModelSettings, bad: str) -> None:
+    path = write(tmp_path, "tsdate.csv", TS_HEADER + "2013-01-01,1\n" + f"{bad},2\n")
+    error = fail(path, series)
+    assert (error.row, error.line, error.column) == (2, 3, "TransactionDate")
+    assert bad in error.reason
+
+
+def test_series_non_numeric_amount(tmp_path: Path, series: ModelSettings) -> None:
+    path = write(tmp_path, "tsamount.csv", TS_HEADER + "2013-01-01,1\n2013-01-02,12.5\n2013-01-03,twelve\n")
+    error = fail(path, series)
+    assert (error.row, error.line, error.column) == (3, 4, "PaidAmount")
+    assert "twelve" in error.reason
+
+
+@pytest.mark.parametrize("bad", ["nan", "NaN", "inf", "-inf", "Infinity"])
+def test_series_non_finite_amount(tmp_path: Path, series: ModelSettings, bad: str) -> None:
+    path = write(tmp_path, "tsnan.csv", TS_HEADER + f"2013-01-01,1\n2013-01-02,{bad}\n2013-01-03,3\n")
+    error = fail(path, series)
+    assert (error.row, error.line, error.column) == (2, 3, "PaidAmount")
+
+
+def test_series_gap_names_first_missing_date(tmp_path: Path, series: ModelSettings) -> None:
+    start = date(2013, 3, 1)
+    path = write(tmp_path, "tsgap.csv", TS_HEADER + days(start, 10, skip=frozenset({4, 5, 8})))
+    error = fail(path, series)
+    assert error.column == "TransactionDate"
+    assert str(start + timedelta(4)) in error.reason
+    assert "3 missing" in error.reason
+    assert error.row == 4  # the row before the gap (2013-03-04)
+
+
+# --- assembling several files ----------------------------------------------------------
+
+
+def test_assemble_drops_duplicates_across_files(tmp_path: Path, spam: ModelSettings) -> None:
+    a = write(tmp_path, "a.csv", HEADER + GOOD + "c2,Bob,,two,1\nc3,Cy,,three,0\n")
+    b = write(tmp_path, "b.csv", HEADER + "c2,Bob,,two,1\nc4,Di,,four,1\nc3,Cy,,three,0\n")
+    dataset = assemble([read_data_file(a, spam), read_data_file(b, spam)], spam, tmp_path)
+    assert dataset.duplicates_dropped == 2
+    assert dataset.rows == 4
+    assert sorted(dataset.frame["COMMENT_ID"]) == ["c1", "c2", "c3", "c4"]
+    assert [(f.path, f.rows) for f in dataset.files] == [("a.csv", 3), ("b.csv", 3)]
+
+
+def test_assemble_rejects_conflicting_targets_across_files(tmp_path: Path, spam: ModelSettings) -> None:
+    a = write(tmp_path, "a.csv", HEADER + GOOD + "c2,Bob,,two,1\n")
+    b = write(tmp_path, "b.csv", HEADER + "c3,Cy,,three,0\nc2,Bob,,two,0\n")
+    with pytest.raises(DataError) as caught:
+        assemble([read_data_file(a, spam), read_data_file(b, spam)], spam, tmp_path)
+    error = caught.value
+    assert error.file in {"a.csv", "b.csv"}
+    assert error.column == "CLASS"
+    assert "c2" in error.reason
+
+
+def test_assemble_series_continuing_across_files(tmp_path: Path, series: ModelSettings) -> None:
+    a = write(tmp_path, "2013.csv", TS_HEADER + days(date(2013, 12, 20), 12))
+    b = write(tmp_path, "2014.csv", TS_HEADER + days(date(2014, 1, 1), 5))
+    dataset = assemble([read_data_file(b, series), read_data_file(a, series)], series, tmp_path)
+    assert dataset.rows == 17
+    assert dataset.frame["TransactionDate"].is_monotonic_increasing
+
+
+def test_assemble_series_gap_between_files(tmp_path: Path, series: ModelSettings) -> None:
+    a = write(tmp_path, "2013.csv", TS_HEADER + days(date(2013, 12, 25), 7))  # ends 2013-12-31
+    b = write(tmp_path, "2014.csv", TS_HEADER + days(date(2014, 1, 3), 7))  # starts 2014-01-03
+    with pytest.raises(DataError) as caught:
+        assemble([read_data_file(a, series), read_data_file(b, series)], series, tmp_path)
+    assert caught.value.column == "TransactionDate"
+    assert "2014-01-01" in caught.value.reason
+
+
+def test_assemble_series_gap_after_several_equal_files(tmp_path: Path, series: ModelSettings) -> None:
+    # Files of equal length share their per-file row numbers; the combined frame must not
+    # index them with its own positions (this once raised IndexError).
+    paths = [
+        write(tmp_path, "f1.csv", TS_HEADER + days(date(2014, 1, 1), 2)),
+        write(tmp_path, "f2.csv", TS_HEADER + days(date(2014, 1, 3), 2)),
+        write(tmp_path, "f3.csv", TS_HEADER + days(date(2014, 1, 6), 2)),
+    ]
+    with pytest.raises(DataError) as caught:
+        assemble([read_data_file(p, series) for p in paths], series, tmp_path)
+    assert "2014-01-05" in caught.value.reason

@@ -1,0 +1,274 @@
+"""Metrics against scikit-learn and the paired tests against independent computations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+from sklearn import metrics as skm
+
+from champion.evaluation.metrics import ClassifierScores, classification_metrics, forecast_metrics, scalar
+from champion.evaluation.paired_tests import diebold_mariano, mcnemar_exact, paired_bootstrap
+
+# Scores on a coarse grid (many ties) that never hits 0.5, so the predicted class is unambiguous.
+GRID = np.round(np.arange(0.05, 1.0, 0.1), 2)
+
+
+def random_scores(seed: int, n: int = 300, classes: tuple = (0, 1), positive: object = 1) -> ClassifierScores:
+    rng = np.random.default_rng(seed)
+    y = rng.choice(np.array(classes), size=n)
+    informative = rng.random(n) < 0.6
+    p_pos = rng.choice(GRID, size=n)
+    is_pos = y == positive
+    p_pos = np.where(informative & is_pos, np.maximum(p_pos, 0.55), p_pos)
+    p_pos = np.where(informative & ~is_pos, np.minimum(p_pos, 0.45), p_pos)
+    cls = np.array(classes)
+    pos_col = int(np.flatnonzero(cls == positive)[0])
+    proba = np.empty((n, 2))
+    proba[:, pos_col] = p_pos
+    proba[:, 1 - pos_col] = 1 - p_pos
+    return ClassifierScores(y=y, proba=proba, classes=cls, positive=positive)
+
+
+def sklearn_metrics(y: np.ndarray, proba: np.ndarray, classes: np.ndarray, positive: object) -> dict[str, float]:
+    pos_col = int(np.flatnonzero(classes == positive)[0])
+    neg = classes[1 - pos_col]
+    y_pred = np.where(proba[:, pos_col] > 0.5, positive, neg)
+    y_bin = (y == positive).astype(int)
+    return {
+        "accuracy": skm.accuracy_score(y, y_pred),
+        "precision": skm.precision_score(y, y_pred, pos_label=positive, zero_division=0),
+        "recall": skm.recall_score(y, y_pred, pos_label=positive, zero_division=0),
+        "f1": skm.f1_score(y, y_pred, pos_label=positive, zero_division=0),
+        "roc_auc": skm.roc_auc_score(y_bin, proba[:, pos_col]),
+        "log_loss": skm.log_loss(y, proba, labels=classes),
+        "brier": skm.brier_score_loss(y_bin, proba[:, pos_col]),
+    }
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_classification_metrics_equal_sklearn(seed: int) -> None:
+    scores = random_scores(seed)
+    assert len(np.unique(scores.positive_score)) < len(scores.y) / 10  # ties are present
+    ours = scalar(classification_metrics(scores))
+    theirs = sklearn_metrics(scores.y, scores.proba, scores.classes, scores.positive)
+    assert ours.keys() == theirs.keys()
+    for name, value in theirs.items():
+        assert ours[name] == pytest.approx(value, rel=1e-9, abs=1e-12), name
+
+
+def test_positive_label_that_is_not_the_last_class() -> None:
+    scores = random_scores(5, classes=("ham", "spam"), positive="ham")
+    ours = scalar(classification_metrics(scores))
+    theirs = sklearn_metrics(scores.y, scores.proba, scores.classes, scores.positive)
+    for name, value in theirs.items():
+        assert ours[name] == pytest.approx(value, rel=1e-9, abs=1e-12), name
+
+
+def test_classification_metrics_on_resamples_equal_sklearn() -> None:
+    scores = random_scores(11, n=150)
+    rng = np.random.default_rng(3)
+    rows = rng.integers(0, len(scores.y), size=(6, len(scores.y)))
+    ours = classification_metrics(scores, rows)
+    for b in range(rows.shape[0]):
+        r = rows[b]
+        theirs = sklearn_metrics(scores.y[r], scores.proba[r], scores.classes, scores.positive)
+        for name, value in theirs.items():
+            assert ours[name].shape == (rows.shape[0],)
+            assert ours[name][b] == pytest.approx(value, rel=1e-9, abs=1e-12), (name, b)
+
+
+def test_roc_auc_is_nan_when_one_class_only() -> None:
+    scores = random_scores(4, n=20)
+    only_negatives = np.flatnonzero(scores.y != scores.positive)
+    rows = np.resize(only_negatives, (1, len(scores.y)))
+    assert np.isnan(classification_metrics(scores, rows)["roc_auc"][0])
+
+
+def test_forecast_metrics_equal_numpy_and_sklearn() -> None:
+    rng = np.random.default_rng(8)
+    actual = rng.uniform(50, 150, size=(30, 7))
+    predicted = actual + rng.normal(0, 10, size=actual.shape)
+    ours = scalar(forecast_metrics(actual, predicted))
+    a, p = actual.ravel(), predicted.ravel()
+    assert ours["rmse"] == pytest.approx(np.sqrt(np.mean((p - a) ** 2)))
+    assert ours["rmse"] == pytest.approx(np.sqrt(skm.mean_squared_error(a, p)))
+    assert ours["mae"] == pytest.approx(skm.mean_absolute_error(a, p))
+    assert ours["mape"] == pytest.approx(skm.mean_absolute_percentage_error(a, p))
+    assert ours["r2"] == pytest.approx(skm.r2_score(a, p))
+
+
+def test_forecast_metrics_on_resampled_origins() -> None:
+    rng = np.random.default_rng(9)
+    actual = rng.uniform(50, 150, size=(12, 3))
+    predicted = actual + rng.normal(0, 5, size=actual.shape)
+    rows = rng.integers(0, 12, size=(4, 12))
+    ours = forecast_metrics(actual, predicted, rows)
+    for b in range(4):
+        a, p = actual[rows[b]].ravel(), predicted[rows[b]].ravel()
+        assert ours["rmse"][b] == pytest.approx(np.sqrt(skm.mean_squared_error(a, p)))
+        assert ours["mae"][b] == pytest.approx(skm.mean_absolute_error(a, p))
+        assert ours["r2"][b] == pytest.approx(skm.r2_score(a, p))
+
+
+def test_mape_skips_zero_actuals() -> None:
+    actual = np.array([[0.0, 10.0], [20.0, 0.0]])
+    predicted = np.array([[5.0, 12.0], [15.0, 1.0]])
+    expected = np.mean([2 / 10, 5 / 20])
+    assert scalar(forecast_metrics(actual, predicted))["mape"] == pytest.approx(expected)
+
+
+# --- McNemar ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_mcnemar_equals_scipy_binomtest(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20, 200))
+    champion = rng.random(n) < 0.7
+    challenger = rng.random(n) < rng.uniform(0.6, 0.85)
+    result = mcnemar_exact(champion, challenger)
+    b = int(np.sum(challenger & ~champion))
+    c = int(np.sum(champion & ~challenger))
+    assert (result.challenger_only, result.champion_only) == (b, c)
+    expected = stats.binomtest(b, b + c, 0.5, alternative="greater").pvalue
+    assert result.p_value == pytest.approx(expected, rel=1e-10)
+
+
+def test_mcnemar_without_disagreement() -> None:
+    same = np.array([True, False, True, True])
+    assert mcnemar_exact(same, same).p_value == 1.0
+
+
+# --- Diebold-Mariano --------------------------------------------------------------------
+
+
+def reference_dm(champion_loss: np.ndarray, challenger_loss: np.ndarray, h: int) -> tuple[float, float]:
+    """Textbook DM (Newey-West, Bartlett weights, lag h-1) with the HLN correction."""
+    d = [float(x) - float(y) for x, y in zip(champion_loss, challenger_loss, strict=True)]
+    n = len(d)
+    mean = sum(d) / n
+
+    def autocov(k: int) -> float:
+        return sum((d[i] - mean) * (d[i - k] - mean) for i in range(k, n)) / n
+
+    lag = h - 1
+    long_run = autocov(0) + 2 * sum((1 - k / (lag + 1)) * autocov(k) for k in range(1, lag + 1))
+    dm = mean / (long_run / n) ** 0.5
+    hln = ((n + 1 - 2 * h + h * (h - 1) / n) / n) ** 0.5
+    statistic = dm * hln
+    return statistic, float(stats.t.sf(statistic, df=n - 1))
+
+
+@pytest.mark.parametrize(("seed", "h"), [(0, 1), (1, 3), (2, 7), (3, 7)])
+def test_diebold_mariano_equals_reference(seed: int, h: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 40
+    base = rng.gamma(2.0, 1.0, size=n)
+    champion = base + rng.normal(0, 0.5, size=n) ** 2
+    challenger = base + rng.normal(0.1, 0.5, size=n) ** 2
+    result = diebold_mariano(champion, challenger, h)
+    statistic, p = reference_dm(champion, challenger, h)
+    assert result.origins == n
+    assert result.statistic == pytest.approx(statistic, rel=1e-9)
+    assert result.p_value == pytest.approx(p, rel=1e-9)
+
+
+def test_diebold_mariano_small_p_for_clearly_better_challenger() -> None:
+    rng = np.random.default_rng(21)
+    champion = rng.gamma(2.0, 1.0, size=35) + 1.0
+    challenger = champion * 0.6 + rng.normal(0, 0.05, size=35)
+    assert diebold_mariano(champion, challenger, 7).p_value < 0.01
+    assert diebold_mariano(challenger, champion, 7).p_value > 0.99  # the other way round
+
+
+def test_diebold_mariano_is_calibrated_under_the_null() -> None:
+    rng = np.random.default_rng(12345)
+    trials, n = 300, 40
+    p_values = np.array([
+        diebold_mariano(rng.normal(1.0, 1.0, n), rng.normal(1.0, 1.0, n), 1).p_value for _ in range(trials)
+    ])
+    rate = (p_values < 0.05).mean()
+    assert 0.02 <= rate <= 0.09
+    # roughly uniform: each quarter of [0, 1] holds a fair share
+    counts = np.histogram(p_values, bins=4, range=(0, 1))[0]
+    assert counts.min() > trials / 4 * 0.6
+
+
+def test_diebold_mariano_degenerate_inputs() -> None:
+    assert diebold_mariano(np.ones(10) * 2, np.ones(10), 1).p_value == 0.0  # always better
+    assert diebold_mariano(np.ones(10), np.ones(10), 1).p_value == 1.0  # identical
+    assert diebold_mariano(np.array([1.0, 2.0]), np.array([0.0, 0.0]), 1).p_value == 1.0  # too few
+
+
+# --- paired bootstrap --------------------------------------------------------------------
+
+
+def mean_metric(champion_rows: np.ndarray, challenger_rows: np.ndarray):  # type: ignore[no-untyped-def]
+    def metrics_of(rows: np.ndarray):  # type: ignore[no-untyped-def]
+        return {"loss": champion_rows[rows].mean(axis=1)}, {"loss": challenger_rows[rows].mean(axis=1)}
+
+    return metrics_of
+
+
+def test_bootstrap_interval_contains_known_shift() -> None:
+    rng = np.random.default_rng(4)
+    n, shift = 400, -0.3
+    champion = rng.normal(2.0, 1.0, n)
+    challenger = champion + shift + rng.normal(0, 0.2, n)
+    result = paired_bootstrap(n, mean_metric(champion, challenger), {"loss": False}, samples=2000, seed=1)
+    assert result.delta["loss"] == pytest.approx(challenger.mean() - champion.mean())
+    assert result.low["loss"] < shift < result.high["loss"]
+    # width close to the normal approximation of the paired difference
+    se = np.std(challenger - champion, ddof=1) / np.sqrt(n)
+    assert result.high["loss"] - result.low["loss"] == pytest.approx(2 * 1.96 * se, rel=0.15)
+    assert result.p_better["loss"] < 0.001
+
+
+def test_bootstrap_no_improvement_has_large_p() -> None:
+    rng = np.random.default_rng(5)
+    n = 300
+    champion = rng.normal(2.0, 1.0, n)
+    same = paired_bootstrap(n, mean_metric(champion, champion.copy()), {"loss": False}, samples=500, seed=2)
+    assert same.p_better["loss"] == 1.0
+    worse = paired_bootstrap(n, mean_metric(champion, champion + 0.05 + rng.normal(0, 0.3, n)),
+                             {"loss": False}, samples=500, seed=2)
+    assert worse.p_better["loss"] > 0.5
+
+
+def test_bootstrap_direction_higher_is_better() -> None:
+    rng = np.random.default_rng(6)
+    n = 300
+    champion = (rng.random(n) < 0.7).astype(float)
+    challenger = np.where(rng.random(n) < 0.5, 1.0, champion)  # fixes half of the mistakes
+    result = paired_bootstrap(n, mean_metric(champion, challenger), {"loss": True}, samples=1000, seed=0)
+    assert result.delta["loss"] > 0
+    assert result.p_better["loss"] < 0.01
+    flipped = paired_bootstrap(n, mean_metric(champion, challenger), {"loss": False}, samples=1000, seed=0)
+    assert flipped.p_better["loss"] > 0.99
+
+
+def test_bootstrap_deterministic_for_fixed_seed() -> None:
+    rng = np.random.default_rng(7)
+    n = 100
+    champion, challenger = rng.normal(size=n), rng.normal(size=n)
+    run = lambda seed: paired_bootstrap(n, mean_metric(champion, challenger), {"loss": False}, 300, seed)  # noqa: E731
+    assert run(3) == run(3)
+    assert run(3).low != run(4).low
+
+
+def test_bootstrap_chunks_give_all_samples(monkeypatch: pytest.MonkeyPatch) -> None:
+    import champion.evaluation.paired_tests as paired
+
+    seen: list[int] = []
+    rng = np.random.default_rng(8)
+    values = rng.normal(size=50)
+
+    def metrics_of(rows: np.ndarray):  # type: ignore[no-untyped-def]
+        seen.append(rows.shape[0])
+        return {"m": values[rows].mean(axis=1)}, {"m": values[rows].mean(axis=1) + 1}
+
+    monkeypatch.setattr(paired, "MAX_CELLS", 50 * 7)  # chunks of 7 resamples
+    paired.paired_bootstrap(50, metrics_of, {"m": True}, samples=30, seed=0)
+    assert sum(seen[:-1]) == 30  # the last call scores the full golden set
+    assert max(seen[:-1]) == 7
