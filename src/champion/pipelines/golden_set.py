@@ -7,6 +7,8 @@ next `horizon` periods from the same history, with its own fitted parameters.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +17,7 @@ import pandas as pd
 from champion.config import ModelSettings
 from champion.data.dataset import Dataset
 from champion.data.golden import golden_mask, split_series
-from champion.errors import DataError, RecipeError
+from champion.errors import ChampionError, DataError, RecipeError
 from champion.evaluation.compare import compare_classifiers, compare_forecasts
 from champion.evaluation.metrics import ClassifierScores
 from champion.evaluation.policy import Evidence, Policy
@@ -81,11 +83,23 @@ def split(dataset: Dataset, settings: ModelSettings, recipe_cls: type[Recipe]) -
 
 
 def fit(recipe: Recipe, data: Split) -> Recipe:
-    if isinstance(data, ClassificationSplit):
-        assert isinstance(recipe, Classifier)
-        return recipe.fit(data.train_X, data.train_y)
-    assert isinstance(recipe, Forecaster)
-    return recipe.fit(data.history)
+    with _recipe_errors(recipe, "fit"):
+        if isinstance(data, ClassificationSplit):
+            assert isinstance(recipe, Classifier)
+            return recipe.fit(data.train_X, data.train_y)
+        assert isinstance(recipe, Forecaster)
+        return recipe.fit(data.history)
+
+
+@contextmanager
+def _recipe_errors(recipe: Recipe, method: str) -> Iterator[None]:
+    """A user's recipe that raises is a recipe problem (exit 2), not a champion bug."""
+    try:
+        yield
+    except ChampionError:
+        raise
+    except Exception as exc:
+        raise RecipeError(f"recipe {type(recipe).__name__}.{method} failed: {type(exc).__name__}: {exc}") from exc
 
 
 Answers = ClassifierScores | np.ndarray
@@ -95,12 +109,15 @@ def answers(recipe: Recipe, data: Split) -> Answers:
     """The recipe's answers on the golden set."""
     if isinstance(data, ClassificationSplit):
         assert isinstance(recipe, Classifier)
-        proba = np.asarray(recipe.predict_proba(data.golden_X), dtype=float)
+        with _recipe_errors(recipe, "predict_proba"):
+            proba = np.asarray(recipe.predict_proba(data.golden_X), dtype=float)
         classes = np.asarray(recipe.classes_)
         _check_proba(type(recipe).__name__, proba, classes, data)
         return ClassifierScores(data.golden_y.to_numpy(), proba, classes, data.positive)
     assert isinstance(recipe, Forecaster)
-    return np.array([recipe.forecast(data.series.iloc[: o + 1], data.horizon) for o in data.origins], dtype=float)
+    with _recipe_errors(recipe, "forecast"):
+        return np.array([recipe.forecast(data.series.iloc[: o + 1], data.horizon) for o in data.origins],
+                        dtype=float)
 
 
 def _check_proba(name: str, proba: np.ndarray, classes: np.ndarray, data: ClassificationSplit) -> None:
