@@ -26,7 +26,7 @@ def compare_classifiers(policy: Policy, challenger: ClassifierScores, champion: 
     _bootstrap_into(
         evidence,
         len(challenger.y),
-        lambda rows: (classification_metrics(champion, rows), classification_metrics(challenger, rows)),
+        lambda rows: (classification_metrics(champion, rows, watched), classification_metrics(challenger, rows, watched)),
         watched,
         policy,
     )

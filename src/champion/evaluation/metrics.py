@@ -6,10 +6,10 @@ value), so the paired bootstrap can recompute it on thousands of resamples at on
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import rankdata
 
 HIGHER_IS_BETTER = {"accuracy", "precision", "recall", "f1", "roc_auc", "r2"}
 LOWER_IS_BETTER = {"log_loss", "brier", "rmse", "mae", "mape"}
@@ -45,44 +45,64 @@ class ClassifierScores:
         return self.proba[np.arange(len(self.y)), positions]
 
 
-def classification_metrics(scores: ClassifierScores, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Metrics for each resample in `rows` (B x n row indices); B = 1 when None."""
+def classification_metrics(
+    scores: ClassifierScores, rows: np.ndarray | None = None, names: Iterable[str] | None = None
+) -> dict[str, np.ndarray]:
+    """Metrics for each resample in `rows` (B x n row indices); B = 1 when None.
+
+    `names` limits the work to the metrics asked for (the bootstrap needs only a few).
+    """
+    wanted = set(CLASSIFICATION_METRICS if names is None else names)
     n = len(scores.y)
     idx = np.arange(n)[None, :] if rows is None else rows
+    out: dict[str, np.ndarray] = {}
     y_pos = (scores.y == scores.positive)[idx]
-    pred_pos = (scores.predicted == scores.positive)[idx]
-    correct = scores.correct[idx]
-    tp = (y_pos & pred_pos).sum(axis=1)
-    fp = (~y_pos & pred_pos).sum(axis=1)
-    fn = (y_pos & ~pred_pos).sum(axis=1)
-    p_true = np.clip(scores.true_class_proba(), _EPS, 1.0)[idx]
+    if wanted & {"accuracy"}:
+        out["accuracy"] = scores.correct[idx].mean(axis=1)
+    if wanted & {"precision", "recall", "f1"}:
+        pred_pos = (scores.predicted == scores.positive)[idx]
+        tp = (y_pos & pred_pos).sum(axis=1)
+        fp = (~y_pos & pred_pos).sum(axis=1)
+        fn = (y_pos & ~pred_pos).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["precision"] = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
+            out["recall"] = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
+            out["f1"] = np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
+    if "roc_auc" in wanted:
+        out["roc_auc"] = _roc_auc(scores.y == scores.positive, scores.positive_score, idx)
+    if "log_loss" in wanted:
+        out["log_loss"] = -np.log(np.clip(scores.true_class_proba(), _EPS, 1.0))[idx].mean(axis=1)
+    if "brier" in wanted:
+        out["brier"] = _brier_rows(scores)[idx].mean(axis=1)
+    return {name: out[name] for name in CLASSIFICATION_METRICS if name in wanted}
+
+
+def _brier_rows(scores: ClassifierScores) -> np.ndarray:
+    """Per-row Brier score; for two classes the usual binary (p - y)^2, in [0, 1]."""
     one_hot = (scores.classes[None, :] == scores.y[:, None]).astype(float)
-    brier_rows = ((scores.proba - one_hot) ** 2).sum(axis=1)
-    if len(scores.classes) == 2:  # binary Brier: (p - y)^2 of one class, in [0, 1]
-        brier_rows = brier_rows / 2
-    with np.errstate(invalid="ignore", divide="ignore"):
-        precision = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
-        recall = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
-        f1 = np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
-    return {
-        "accuracy": correct.mean(axis=1),
-        "precision": precision,
-        "recall": recall,
-        "f1": f1,
-        "roc_auc": _roc_auc(y_pos, scores.positive_score[idx]),
-        "log_loss": -np.log(p_true).mean(axis=1),
-        "brier": brier_rows[idx].mean(axis=1),
-    }
+    rows = ((scores.proba - one_hot) ** 2).sum(axis=1)
+    return rows / 2 if len(scores.classes) == 2 else rows
 
 
-def _roc_auc(y_pos: np.ndarray, score: np.ndarray) -> np.ndarray:
-    """Mann-Whitney AUC per row of a B x n matrix (ties count one half)."""
-    ranks = rankdata(score, axis=1)
-    n_pos = y_pos.sum(axis=1)
-    n_neg = y_pos.shape[1] - n_pos
-    rank_sum = np.where(y_pos, ranks, 0.0).sum(axis=1)
+def _roc_auc(y_pos: np.ndarray, score: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Mann-Whitney AUC (ties count one half) for each resample (row of `idx`).
+
+    A resample only changes how often each row counts, so the scores are sorted once and
+    each resample's AUC comes from its per-row counts, summed within groups of tied scores.
+    """
+    order = np.argsort(score, kind="stable")
+    sorted_scores = score[order]
+    starts = np.flatnonzero(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]])
+    counts = np.zeros((idx.shape[0], len(score)))
+    np.add.at(counts, (np.arange(idx.shape[0])[:, None], idx), 1.0)
+    counts = counts[:, order]
+    positive = y_pos[order]
+    pos = np.add.reduceat(counts * positive, starts, axis=1)
+    neg = np.add.reduceat(counts * ~positive, starts, axis=1)
+    below = np.cumsum(neg, axis=1) - neg
+    n_pos, n_neg = pos.sum(axis=1), neg.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        auc = (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+        auc = (pos * (below + 0.5 * neg)).sum(axis=1) / (n_pos * n_neg)
     return np.where((n_pos > 0) & (n_neg > 0), auc, np.nan)
 
 
