@@ -47,7 +47,7 @@ POLICIES = {
     "accuracy + McNemar, a=0.05": {"primary": "accuracy", "test": "mcnemar"},
     "log_loss + bootstrap, a=0.05": {"primary": "log_loss", "test": "bootstrap"},
     "brier + bootstrap, a=0.05": {"primary": "brier", "test": "bootstrap"},
-    "brier + bootstrap, a=0.025": {"primary": "brier", "test": "bootstrap", "alpha": 0.025},
+    "brier + bootstrap, a=0.025 (default)": {"primary": "brier", "test": "bootstrap", "alpha": 0.025},
 }
 
 

@@ -31,4 +31,4 @@ champion history spam || exit 1
 say "champion status"
 champion status || exit 1
 echo
-echo "The project is in ./$DEMO; MLflow UI: mlflow ui --backend-store-uri sqlite:///$PWD/.champion/mlflow.db"
+echo "The project is in $PWD; browse its runs with: mlflow ui --backend-store-uri sqlite:///$PWD/.champion/mlflow.db"

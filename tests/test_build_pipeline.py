@@ -35,7 +35,8 @@ def test_first_model_then_better_then_worse(make_project) -> None:  # type: igno
     assert doc["version"] == 2
     assert doc["champion"]["version"] == 1
     assert doc["challenger"]["metrics"]["accuracy"] > doc["champion"]["metrics"]["accuracy"]
-    assert doc["p_values"]["accuracy"] < 0.05
+    primary = doc["policy"]["primary"]
+    assert doc["p_values"][primary] < doc["policy"]["alpha"]
     assert champion_version(project) == 2
 
     worse = cli("build", "spam", "--project", p, "--json", *WEAK)

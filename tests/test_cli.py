@@ -48,7 +48,8 @@ def test_a_folder_without_project_is_a_clear_error(tmp_path: Path) -> None:
 def test_a_typo_in_champion_toml_names_the_key(make_project) -> None:  # type: ignore[no-untyped-def]
     project = make_project(registry=False)
     config = project / "champion.toml"
-    config.write_text(config.read_text().replace("alpha = 0.05", "alpah = 0.05"))
+    config.write_text(config.read_text().replace("alpha =", "alpah =", 1))
+    assert "alpah" in config.read_text()
     result = cli("status", "--project", str(project), "--json")
     assert result.code == 2
     assert "models.spam.policy.alpah" in result.json()["error"]["message"]

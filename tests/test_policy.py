@@ -10,7 +10,9 @@ from champion.evaluation.policy import DEFAULTS, Evidence, Policy, Verdict, deci
 
 
 def classification_policy(**changes: object) -> Policy:
-    return resolve_policy(PolicySettings.model_validate(changes), "classification", "spam")
+    """An accuracy + McNemar policy (the decide() tests below reason in accuracy points)."""
+    settings = {"primary": "accuracy", "test": "mcnemar", "alpha": 0.05, **changes}
+    return resolve_policy(PolicySettings.model_validate(settings), "classification", "spam")
 
 
 def forecasting_policy(**changes: object) -> Policy:
@@ -18,12 +20,12 @@ def forecasting_policy(**changes: object) -> Policy:
 
 
 def test_classification_defaults() -> None:
-    policy = classification_policy()
-    assert policy.primary == "accuracy"
-    assert policy.higher_is_better is True
-    assert policy.test == "mcnemar"
+    policy = resolve_policy(PolicySettings(), "classification", "spam")
+    assert policy.primary == "brier"
+    assert policy.higher_is_better is False
+    assert policy.test == "bootstrap"
     assert policy.guardrails == {"f1": 0.02, "roc_auc": 0.02}
-    assert policy.alpha == 0.05
+    assert policy.alpha == 0.025
     assert policy.min_improvement == 0.0
 
 
@@ -32,6 +34,7 @@ def test_forecasting_defaults() -> None:
     assert policy.primary == "rmse"
     assert policy.higher_is_better is False
     assert policy.test == "diebold-mariano"
+    assert policy.alpha == 0.05
     assert policy.guardrails == {}
 
 
@@ -60,14 +63,14 @@ def test_lower_is_better_classification_metric() -> None:
     ("task", "changes", "fragment"),
     [
         ("classification", {"primary": "f1", "test": "mcnemar"}, "mcnemar"),
-        ("classification", {"primary": "f1"}, "mcnemar"),  # default test is mcnemar
+        ("classification", {"primary": "roc_auc", "test": "mcnemar"}, "mcnemar"),
         ("classification", {"test": "diebold-mariano"}, "diebold-mariano"),
         ("forecasting", {"test": "mcnemar", "primary": "rmse"}, "mcnemar"),
         ("forecasting", {"primary": "r2", "test": "diebold-mariano"}, "diebold-mariano"),
         ("classification", {"primary": "rmse"}, "rmse"),
         ("classification", {"primary": "acuracy"}, "acuracy"),
         ("forecasting", {"primary": "accuracy"}, "accuracy"),
-        ("classification", {"direction": "lower"}, "direction"),
+        ("classification", {"direction": "higher"}, "direction"),  # brier: lower is better
         ("forecasting", {"direction": "higher"}, "direction"),
         ("classification", {"guardrails": {"rmse": 0.1}}, "guardrails"),
         ("classification", {"guardrails": {"f_1": 0.1}}, "f_1"),
@@ -84,6 +87,7 @@ def test_impossible_policies_are_config_errors(task: str, changes: dict[str, obj
 
 def test_matching_direction_is_accepted() -> None:
     assert classification_policy(direction="higher").higher_is_better is True
+    assert resolve_policy(PolicySettings(direction="lower"), "classification").higher_is_better is False
     assert forecasting_policy(direction="lower").higher_is_better is False
 
 

@@ -53,15 +53,17 @@ class PolicySettings(_Settings):
     """When a challenger replaces the champion. Unset fields take the task's defaults."""
 
     primary: str | None = None
-    """Metric that decides (classification: accuracy; forecasting: rmse)."""
+    """Metric that decides (classification: brier; forecasting: rmse)."""
     direction: Direction | None = None
     """Whether higher or lower is better for `primary` (known metrics need not say)."""
     min_improvement: Annotated[float, Field(ge=0)] = 0.0
     """Smallest improvement of `primary` (in its own units) worth a promotion."""
     test: TestName | None = None
-    """Paired test on the golden set: mcnemar (accuracy), bootstrap, diebold-mariano, none."""
-    alpha: Annotated[float, Field(gt=0, lt=1)] = 0.05
-    """Level of the one-sided test that the challenger is better."""
+    """Paired test on the golden set: bootstrap (classification default), mcnemar (accuracy
+    only), diebold-mariano (forecasting default), none."""
+    alpha: Annotated[float, Field(gt=0, lt=1)] | None = None
+    """Level of the one-sided test that the challenger is better (classification: 0.025,
+    forecasting: 0.05)."""
     guardrails: dict[str, Annotated[float, Field(ge=0)]] | None = None
     """Metric -> largest drop allowed (in the metric's units) while `primary` improves."""
     bootstrap_samples: Annotated[int, Field(ge=100, le=100_000)] = 2000

@@ -6,8 +6,10 @@ Exit codes: 0 success (FIRST_MODEL or PROMOTE), 3 REJECT (the champion stays),
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
+import sys
 from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Annotated
@@ -294,4 +296,20 @@ def _root(
 
 
 def main() -> None:
-    app()
+    # Library warnings (MLflow's advice on type hints and the like) are not for our users'
+    # terminals; they go to logging, where nothing prints them.
+    logging.captureWarnings(True)
+    logging.getLogger("py.warnings").setLevel(logging.ERROR)
+    try:
+        app()
+        code = 0
+    except SystemExit as stop:
+        if isinstance(stop.code, str):
+            print(stop.code, file=sys.stderr)
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    # Every write is committed and every lock released by now. Tearing down the thousands of
+    # modules MLflow imports took over a second (measured), so leave without it.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)

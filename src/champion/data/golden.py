@@ -11,6 +11,7 @@ import hashlib
 import numpy as np
 import pandas as pd
 
+from champion.data.keys import row_keys
 from champion.errors import DataError
 
 _SCALE = float(2**64)
@@ -24,7 +25,7 @@ def hash_unit(key: str, salt: str = "") -> float:
 
 def golden_mask(frame: pd.DataFrame, columns: list[str], fraction: float, salt: str = "") -> np.ndarray:
     """True for the rows that belong to the golden set."""
-    keys = frame[columns].astype(str).agg("\x1f".join, axis=1) if columns else frame.index.astype(str)
+    keys = row_keys(frame, columns) if columns else frame.index.astype(str)
     return np.fromiter((hash_unit(k, salt) < fraction for k in keys), dtype=bool, count=len(frame))
 
 

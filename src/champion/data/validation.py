@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from champion.config import ColumnSpec, ModelSettings
+from champion.data.keys import row_keys
 from champion.errors import DataError
 
 MAX_PROBLEMS_SHOWN = 5
@@ -242,10 +243,7 @@ def _frame(values: dict[str, list[Any]], model: ModelSettings, records: list[tup
 
 def identity_keys(frame: pd.DataFrame, model: ModelSettings) -> pd.Series:
     """One string per row that identifies it (the `id` columns, or the time column)."""
-    columns = model.id or ([model.time] if model.time else [])
-    if not columns:
-        return frame.astype(str).agg("\x1f".join, axis=1)
-    return frame[columns].astype(str).agg("\x1f".join, axis=1)
+    return row_keys(frame, model.id or ([model.time] if model.time else []))
 
 
 def _duplicates(path: Path, frame: pd.DataFrame, model: ModelSettings) -> list[Duplicate]:
