@@ -91,8 +91,9 @@ def _duplicates(file: ValidatedFile, others: list[ValidatedFile], settings) -> l
     found = [{"row": d.row, "line": d.line, "identity": d.key, "first_seen": f"row {d.first_row} of this file"}
              for d in file.duplicates]
     rows, lines = file.frame.attrs["row"], file.frame.attrs["line"]
-    for position, key in enumerate(identity_keys(file.frame, settings)):
-        label = int(file.frame.index[position])
+    keys = identity_keys(file.frame, settings)
+    for position in (~keys.duplicated()).to_numpy().nonzero()[0]:  # repeats within the file: above
+        key, label = keys.iloc[position], int(file.frame.index[position])
         if key in seen:
             found.append({"row": rows[label], "line": lines[label], "identity": key, "first_seen": seen[key]})
     return found

@@ -88,7 +88,9 @@ class Workspace:
                                   capture_output=True, text=True, timeout=5, check=False)
         except (OSError, subprocess.SubprocessError):
             return None
-        return done.stdout.strip() or None if done.returncode == 0 else None
+        if done.returncode != 0:
+            return None
+        return done.stdout.strip() or None
 
 
 def actor() -> str:

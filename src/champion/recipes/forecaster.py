@@ -13,6 +13,7 @@ import json
 import warnings
 from importlib.metadata import version
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Self
 
 import numpy as np
@@ -74,7 +75,8 @@ class ArimaForecaster(Forecaster):
             spec = {"order": list(order), "seasonal_order": list(seasonal_order),
                     "trend": "c" if order[1] == 0 else "n"}
             try:
-                result = _model(y, spec).fit(disp=False, maxiter=self.maxiter)
+                model = _model(y, spec)
+                result = _quietly(lambda: model.fit(disp=False, maxiter=self.maxiter))
             except (ValueError, np.linalg.LinAlgError):
                 continue
             score = float(getattr(result, self.criterion))
@@ -91,7 +93,8 @@ class ArimaForecaster(Forecaster):
 
     def forecast(self, history: pd.Series, steps: int) -> np.ndarray:
         y = self._transform(history)
-        result = _model(y, self.spec_).filter(np.asarray(self.spec_["params"]))
+        model = _model(y, self.spec_)
+        result = _quietly(lambda: model.filter(np.asarray(self.spec_["params"])))
         values = np.asarray(result.forecast(steps), dtype=float)
         return np.expm1(values) if self.log_transform else values
 
@@ -134,26 +137,13 @@ class ArimaForecaster(Forecaster):
 def _model(y: pd.Series, spec: dict[str, Any]) -> Any:
     from statsmodels.tsa.statespace.sarimax import SARIMAX
 
+    return _quietly(lambda: SARIMAX(y, order=tuple(spec["order"]), seasonal_order=tuple(spec["seasonal_order"]),
+                                    trend=spec["trend"]))
+
+
+def _quietly(call: Callable[[], Any]) -> Any:
+    """Run a statsmodels call without its warnings: the search tries non-invertible and
+    non-converging candidates on purpose and compares their criteria instead."""
     with warnings.catch_warnings():
-        # statsmodels warns on every non-invertible start and frequency-less index; the
-        # search compares criteria instead, and our index is positional on purpose.
         warnings.simplefilter("ignore")
-        return _Quiet(SARIMAX(y, order=tuple(spec["order"]), seasonal_order=tuple(spec["seasonal_order"]),
-                              trend=spec["trend"]))
-
-
-class _Quiet:
-    """Runs a statsmodels model's fit/filter with its convergence chatter silenced."""
-
-    def __init__(self, model: Any) -> None:
-        self.model = model
-
-    def fit(self, **kwargs: Any) -> Any:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return self.model.fit(**kwargs)
-
-    def filter(self, params: np.ndarray) -> Any:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return self.model.filter(params)
+        return call()
