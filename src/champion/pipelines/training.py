@@ -16,10 +16,10 @@ import pandas as pd
 from champion.errors import UsageError
 from champion.evaluation.policy import resolve_policy
 from champion.pipelines import golden_set
-from champion.pipelines.golden_set import Answers, ClassificationSplit, Split
+from champion.pipelines.golden_set import Answers, ClassificationSplit, ForecastSplit, Split
 from champion.pipelines.progress import Progress, silent
 from champion.pipelines.workspace import Workspace, actor
-from champion.recipes.base import Recipe
+from champion.recipes.base import Forecaster, Recipe
 from champion.recipes.loader import build_recipe
 
 METRIC_FILE = "metric.json"
@@ -77,6 +77,8 @@ def train(
     with progress.step("scoring the golden set"):
         answers = golden_set.answers(recipe, data)
         metrics = golden_set.compare(policy, data, answers, None).challenger
+    if isinstance(recipe, Forecaster) and isinstance(data, ForecastSplit):
+        recipe.extend_history(data.series)  # served forecasts start after the latest data
     data_hash = hashlib.sha256("".join(f.sha256 for f in dataset.files).encode()).hexdigest()
     data_doc = {"files": [f.as_dict() for f in dataset.files], "rows": dataset.rows,
                 "duplicates_dropped": dataset.duplicates_dropped, "sha256": data_hash,

@@ -100,3 +100,7 @@ class Forecaster(Recipe):
     def forecast(self, history: pd.Series, steps: int) -> np.ndarray:
         """Forecast `steps` periods after `history` with the fitted parameters."""
         raise NotImplementedError
+
+    def extend_history(self, series: pd.Series) -> None:
+        """Forecast after `series` from now on; the fitted parameters stay as they are."""
+        self.history_ = series
