@@ -65,7 +65,6 @@ def train(
     """Fit a challenger and log it; its golden-set metrics go to `metric.json`."""
     settings = ws.settings(model)
     cls = ws.recipe_class(model)
-    ws.open_registry_in_background()
     params = {**settings.params, **(overrides or {})}
     recipe = build_recipe(cls, params)
     policy = resolve_policy(settings.policy, cls.task, model)  # fail on a bad policy before fitting

@@ -6,7 +6,6 @@ import getpass
 import os
 import socket
 import subprocess
-import threading
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,20 +27,9 @@ class Workspace:
 
     def __init__(self, project: Project) -> None:
         self.project = project
-        self._opening: threading.Thread | None = None
-        self._opening_error: BaseException | None = None
-
-    @property
-    def registry(self) -> ModelRegistry:
-        if self._opening is not None and self._opening is not threading.current_thread():
-            self._opening.join()
-            self._opening = None
-            if self._opening_error is not None:
-                raise self._opening_error
-        return self._registry
 
     @cached_property
-    def _registry(self) -> ModelRegistry:
+    def registry(self) -> ModelRegistry:
         from champion.registry.mlflow_registry import ModelRegistry
 
         self.project.state_dir.mkdir(parents=True, exist_ok=True)
@@ -51,21 +39,6 @@ class Workspace:
     def state(self) -> StateStore:
         self.project.state_dir.mkdir(parents=True, exist_ok=True)
         return StateStore(self.project.state_uri, self.project.lock_dir)
-
-    def open_registry_in_background(self) -> None:
-        """Start importing MLflow and opening its store while the caller reads data and fits
-        (seconds of imports that need not wait for the model). `registry` joins it."""
-        if "_registry" in self.__dict__ or self._opening is not None:
-            return
-
-        def open_registry() -> None:
-            try:
-                self._registry  # noqa: B018 - the cached property does the work
-            except BaseException as exc:  # re-raised in the caller's thread by `registry`
-                self._opening_error = exc
-
-        self._opening = threading.Thread(target=open_registry, name="open-registry", daemon=True)
-        self._opening.start()
 
     def settings(self, model: str) -> ModelSettings:
         return self.project.model(model)
