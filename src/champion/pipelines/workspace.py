@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from champion.config import ModelSettings

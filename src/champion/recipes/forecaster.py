@@ -75,8 +75,7 @@ class ArimaForecaster(Forecaster):
             spec = {"order": list(order), "seasonal_order": list(seasonal_order),
                     "trend": "c" if order[1] == 0 else "n"}
             try:
-                model = _model(y, spec)
-                result = _quietly(lambda: model.fit(disp=False, maxiter=self.maxiter))
+                result = _quietly(_model(y, spec).fit, disp=False, maxiter=self.maxiter)
             except (ValueError, np.linalg.LinAlgError):
                 continue
             score = float(getattr(result, self.criterion))
@@ -93,8 +92,7 @@ class ArimaForecaster(Forecaster):
 
     def forecast(self, history: pd.Series, steps: int) -> np.ndarray:
         y = self._transform(history)
-        model = _model(y, self.spec_)
-        result = _quietly(lambda: model.filter(np.asarray(self.spec_["params"])))
+        result = _quietly(_model(y, self.spec_).filter, np.asarray(self.spec_["params"]))
         values = np.asarray(result.forecast(steps), dtype=float)
         return np.expm1(values) if self.log_transform else values
 
@@ -137,13 +135,13 @@ class ArimaForecaster(Forecaster):
 def _model(y: pd.Series, spec: dict[str, Any]) -> Any:
     from statsmodels.tsa.statespace.sarimax import SARIMAX
 
-    return _quietly(lambda: SARIMAX(y, order=tuple(spec["order"]), seasonal_order=tuple(spec["seasonal_order"]),
-                                    trend=spec["trend"]))
+    return _quietly(SARIMAX, y, order=tuple(spec["order"]), seasonal_order=tuple(spec["seasonal_order"]),
+                    trend=spec["trend"])
 
 
-def _quietly(call: Callable[[], Any]) -> Any:
+def _quietly(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run a statsmodels call without its warnings: the search tries non-invertible and
     non-converging candidates on purpose and compares their criteria instead."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return call()
+        return call(*args, **kwargs)
