@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +16,8 @@ from rich.table import Table
 from champion.cli.errors import err_console
 from champion.state.store import AliasMove
 
-console = Console(highlight=False, soft_wrap=True)
+# Piped output (CI logs, files) would get Rich's 80 columns and truncated tables.
+console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 VERDICT_STYLE = {"FIRST_MODEL": "bold green", "PROMOTE": "bold green", "REJECT": "bold yellow"}
 
 
