@@ -41,7 +41,7 @@ def test_forecasting_defaults() -> None:
 def test_defaults_are_not_shared_between_policies() -> None:
     classification_policy().guardrails["f1"] = 1.0
     assert classification_policy().guardrails["f1"] == 0.02
-    assert DEFAULTS["classification"]["guardrails"] == {"f1": 0.02, "roc_auc": 0.02}
+    assert DEFAULTS["classification"].guardrails == {"f1": 0.02, "roc_auc": 0.02}
 
 
 def test_explicit_settings_are_kept() -> None:

@@ -17,10 +17,17 @@ from champion.evaluation.metrics import (
 # benchmark (benchmarks/gate_decisions.py, docs/benchmarks.md): over 100 trials it promoted 3%
 # of equivalent challengers and 100% / 86% of truly better ones, where accuracy + McNemar
 # promoted only 64% / 32% (a ~390-row golden set cannot resolve 1-2 accuracy points).
-DEFAULTS: dict[str, dict[str, object]] = {
-    "classification": {"primary": "brier", "test": "bootstrap", "alpha": 0.025,
-                       "guardrails": {"f1": 0.02, "roc_auc": 0.02}},
-    "forecasting": {"primary": "rmse", "test": "diebold-mariano", "alpha": 0.05, "guardrails": {}},
+@dataclass(frozen=True)
+class TaskDefaults:
+    primary: str
+    test: str
+    alpha: float
+    guardrails: dict[str, float]
+
+
+DEFAULTS = {
+    "classification": TaskDefaults("brier", "bootstrap", 0.025, {"f1": 0.02, "roc_auc": 0.02}),
+    "forecasting": TaskDefaults("rmse", "diebold-mariano", 0.05, {}),
 }
 
 
@@ -60,21 +67,21 @@ def resolve_policy(settings: PolicySettings, task: str, model_name: str = "model
     where = f"models.{model_name}.policy"
     defaults = DEFAULTS[task]
     known = CLASSIFICATION_METRICS if task == "classification" else FORECAST_METRICS
-    primary = settings.primary or str(defaults["primary"])
+    primary = settings.primary or defaults.primary
     if primary not in known:
         raise ConfigError(f"{where}.primary: {primary!r} is not a {task} metric ({', '.join(known)})")
     direction = higher_is_better(primary)
     if settings.direction is not None:
         if direction is not None and (settings.direction == "higher") != direction:
             raise ConfigError(f"{where}.direction: {primary} is better when {'higher' if direction else 'lower'}")
-    test = settings.test or str(defaults["test"])
+    test = settings.test or defaults.test
     if test == "mcnemar" and primary != "accuracy":
         raise ConfigError(f"{where}.test: mcnemar tests correctness, so primary must be accuracy (use bootstrap)")
     if test == "mcnemar" and task != "classification":
         raise ConfigError(f"{where}.test: mcnemar is for classification")
     if test == "diebold-mariano" and (task != "forecasting" or primary not in ("rmse", "mae")):
         raise ConfigError(f"{where}.test: diebold-mariano is for forecasting with primary rmse or mae")
-    guardrails = dict(defaults["guardrails"]) if settings.guardrails is None else dict(settings.guardrails)  # type: ignore[arg-type]
+    guardrails = dict(defaults.guardrails if settings.guardrails is None else settings.guardrails)
     for metric in guardrails:
         if metric not in known:
             raise ConfigError(f"{where}.guardrails: {metric!r} is not a {task} metric ({', '.join(known)})")
@@ -83,7 +90,7 @@ def resolve_policy(settings: PolicySettings, task: str, model_name: str = "model
         higher_is_better=bool(direction),
         min_improvement=settings.min_improvement,
         test=test,
-        alpha=settings.alpha if settings.alpha is not None else float(defaults["alpha"]),  # type: ignore[arg-type]
+        alpha=settings.alpha if settings.alpha is not None else defaults.alpha,
         guardrails=guardrails,
         bootstrap_samples=settings.bootstrap_samples,
         seed=settings.seed,

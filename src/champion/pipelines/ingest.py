@@ -93,7 +93,7 @@ def _duplicates(file: ValidatedFile, others: list[ValidatedFile], settings) -> l
     rows, lines = file.frame.attrs["row"], file.frame.attrs["line"]
     keys = identity_keys(file.frame, settings)
     for position in (~keys.duplicated()).to_numpy().nonzero()[0]:  # repeats within the file: above
-        key, label = keys.iloc[position], int(file.frame.index[position])
+        key, label = keys.iloc[position], int(file.frame.index[int(position)])
         if key in seen:
             found.append({"row": rows[label], "line": lines[label], "identity": key, "first_seen": seen[key]})
     return found

@@ -86,7 +86,7 @@ class ArimaForecaster(Forecaster):
             raise RecipeError("forecaster: no candidate model could be fitted")
         self.spec_ = best[1]
         self.criterion_value_ = best[0]
-        self.frequency_ = pd.infer_freq(series.index) or "D"
+        self.frequency_ = pd.infer_freq(pd.DatetimeIndex(series.index)) or "D"
         self.history_ = series.astype(float)
         return self
 
@@ -97,12 +97,12 @@ class ArimaForecaster(Forecaster):
         return np.expm1(values) if self.log_transform else values
 
     def _transform(self, series: pd.Series) -> pd.Series:
-        values = series.astype(float)
+        values = series.to_numpy(dtype=float)
         if self.log_transform:
             if (values <= -1).any():
                 raise RecipeError("forecaster: log_transform needs values above -1")
             values = np.log1p(values)
-        return pd.Series(np.asarray(values), index=pd.RangeIndex(len(values)))
+        return pd.Series(values, index=pd.RangeIndex(len(values)))
 
     @property
     def summary(self) -> str:

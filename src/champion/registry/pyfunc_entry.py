@@ -8,7 +8,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import mlflow.pyfunc
+from mlflow.pyfunc import PythonModel
 import numpy as np
 import pandas as pd
 from mlflow.models import set_model
@@ -17,7 +17,7 @@ from mlflow.models import set_model
 warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")
 
 
-class RecipeModel(mlflow.pyfunc.PythonModel):
+class RecipeModel(PythonModel):
     """Wraps a fitted champion recipe as a pyfunc model."""
 
     def load_context(self, context: Any) -> None:

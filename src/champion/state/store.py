@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import (
     Column,
+    Connection,
     DateTime,
     Engine,
     Integer,
@@ -164,7 +165,7 @@ class StateStore:
                     for r in connection.execute(query.order_by(alias_moves.c.id))]
 
     @contextmanager
-    def _write(self) -> Iterator[object]:
+    def _write(self) -> Iterator[Connection]:
         try:
             with self.engine.begin() as connection:
                 yield connection
