@@ -1,4 +1,14 @@
-"""`forecaster`: SARIMAX with order selection by an information criterion, within bounds.
+"""`forecaster`: seasonal ARIMA chosen by a stepwise information-criterion search.
+
+The search is Hyndman-Khandakar's stepwise one (as in R's auto.arima): start from four small
+models, move p, q, P, Q by one while the criterion improves, within bounds. The differencing
+orders are not chosen by the criterion (likelihoods of differently differenced series are
+not comparable): the seasonal difference is a parameter (weekly, on by default) and d comes
+from a KPSS test on the seasonally differenced series.
+
+Chosen on the transactions data (docs/benchmarks.md): it beats the seeds' fixed ARIMA(2,0,2)
+in rolling-origin RMSE on every holdout tried, fits in about a second, and picks small models.
+Fitting every model of a full grid overfitted and took up to a minute.
 
 The fitted model is its specification plus its parameters, saved as JSON (no pickle).
 `forecast(history, steps)` rebuilds the same specification on any history and filters it
@@ -8,12 +18,10 @@ is scored on today's history exactly as it is.
 
 from __future__ import annotations
 
-import itertools
 import json
 import warnings
 from importlib.metadata import version
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any, Self
 
 import numpy as np
@@ -23,91 +31,105 @@ from champion.errors import RecipeError
 from champion.recipes.base import Forecaster
 
 _FILE = "arima.json"
+_STARTS = [(0, 0, 0, 1), (1, 0, 1, 0), (0, 1, 0, 1), (1, 1, 1, 1)]  # (p, q, P, Q)
+_MOVES = [(-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (1, 1)]
+_NOT_CONVERGED = 1e6  # added to the criterion of a fit the optimizer did not finish
 
 
 class ArimaForecaster(Forecaster):
-    """Searches (p, d, q) x (P, 0, Q, s) within bounds and keeps the lowest criterion.
-
-    The default bounds (p, q <= 1, d = 0, weekly P, Q <= 1: 16 candidates) were chosen on the
-    transactions data: wider grids picked the same weekly model and cost up to 7x the time,
-    and it beats the seeds' fixed ARIMA(2,0,2) on every holdout tried (docs/benchmarks.md).
-    """
+    """SARIMAX (p, d, q) x (P, D, Q, s) with a stepwise search over p, q, P, Q."""
 
     def __init__(
         self,
         *,
-        max_p: int = 1,
-        max_d: int = 0,
-        max_q: int = 1,
         seasonal_period: int = 7,
+        seasonal_difference: int = 1,
+        max_p: int = 3,
+        max_q: int = 3,
         max_seasonal_order: int = 1,
         criterion: str = "aic",
-        log_transform: bool = False,
+        max_models: int = 20,
         maxiter: int = 200,
     ) -> None:
-        self.max_p = max_p
-        self.max_d = max_d
-        self.max_q = max_q
         self.seasonal_period = seasonal_period
+        self.seasonal_difference = seasonal_difference
+        self.max_p = max_p
+        self.max_q = max_q
         self.max_seasonal_order = max_seasonal_order
         self.criterion = criterion
-        self.log_transform = log_transform
+        self.max_models = max_models
         self.maxiter = maxiter
-
-    def candidates(self) -> list[tuple[tuple[int, int, int], tuple[int, int, int, int]]]:
-        """Every (order, seasonal_order) the search tries."""
-        orders = itertools.product(range(self.max_p + 1), range(self.max_d + 1), range(self.max_q + 1))
-        s = self.seasonal_period
-        seasonal = [(0, 0, 0, 0)]
-        if s > 1 and self.max_seasonal_order > 0:
-            r = range(self.max_seasonal_order + 1)
-            seasonal += [(P, 0, Q, s) for P in r for Q in r if P or Q]
-        return [(o, so) for o in orders for so in seasonal]
 
     def fit(self, series: pd.Series) -> Self:
         if self.criterion not in ("aic", "bic", "aicc", "hqic"):
             raise RecipeError(f"forecaster: criterion must be aic, bic, aicc or hqic, not {self.criterion!r}")
-        y = self._transform(series)
-        if len(y) < 20:
-            raise RecipeError(f"forecaster: {len(y)} periods are too few to fit (need at least 20)")
-        best: tuple[float, dict[str, Any]] | None = None
-        for order, seasonal_order in self.candidates():
-            spec = {"order": list(order), "seasonal_order": list(seasonal_order),
-                    "trend": "c" if order[1] == 0 else "n"}
-            try:
-                result = _quietly(_model(y, spec).fit, disp=False, maxiter=self.maxiter)
-            except (ValueError, np.linalg.LinAlgError):
-                continue
-            score = float(getattr(result, self.criterion))
-            if np.isfinite(score) and (best is None or score < best[0]):
-                best = (score, {**spec, "params": result.params.tolist(),
-                                "param_names": list(result.model.param_names)})
-        if best is None:
+        y = series.to_numpy(dtype=float)
+        m = self.seasonal_period if self.seasonal_period > 1 else 0
+        big_d = self.seasonal_difference if m else 0
+        if len(y) < max(20, 3 * m):
+            raise RecipeError(f"forecaster: {len(y)} periods are too few to fit (need at least {max(20, 3 * m)})")
+        d = _kpss_difference(y[m:] - y[:-m] if big_d else y)
+        tried: dict[tuple[int, int, int, int], tuple[float, dict[str, Any]]] = {}
+
+        def score(key: tuple[int, int, int, int]) -> float:
+            if key not in tried:
+                p, q, sp, sq = key
+                spec = {"order": [p, d, q], "seasonal_order": [sp, big_d, sq, m] if m else [0, 0, 0, 0]}
+                tried[key] = self._fit_one(y, spec)
+            return tried[key][0]
+
+        def allowed(key: tuple[int, int, int, int]) -> bool:
+            p, q, sp, sq = key
+            seasonal = self.max_seasonal_order if m else 0
+            return 0 <= p <= self.max_p and 0 <= q <= self.max_q and 0 <= sp <= seasonal and 0 <= sq <= seasonal
+
+        best = min((k for k in _STARTS if allowed(k)), key=score)
+        improved = True
+        while improved and len(tried) < self.max_models:
+            improved = False
+            p, q, sp, sq = best
+            neighbours = [(p + a, q + b, sp, sq) for a, b in _MOVES] + [(p, q, sp + a, sq + b) for a, b in _MOVES]
+            for key in neighbours:
+                if allowed(key) and key not in tried and len(tried) < self.max_models and score(key) < score(best):
+                    best, improved = key, True
+                    break
+        value, spec = tried[best]
+        if not np.isfinite(value):
             raise RecipeError("forecaster: no candidate model could be fitted")
-        self.spec_ = best[1]
-        self.criterion_value_ = best[0]
+        self.spec_ = spec
+        self.criterion_value_ = value
         self.frequency_ = pd.infer_freq(pd.DatetimeIndex(series.index)) or "D"
         self.history_ = series.astype(float)
         return self
 
-    def forecast(self, history: pd.Series, steps: int) -> np.ndarray:
-        y = self._transform(history)
-        result = _quietly(_model(y, self.spec_).filter, np.asarray(self.spec_["params"]))
-        values = np.asarray(result.forecast(steps), dtype=float)
-        return np.expm1(values) if self.log_transform else values
+    def _fit_one(self, y: np.ndarray, spec: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+        """Criterion and parameters of one candidate (inf when it cannot be fitted)."""
+        from statsmodels.tools.sm_exceptions import ConvergenceWarning, EstimationWarning
 
-    def _transform(self, series: pd.Series) -> pd.Series:
-        values = series.to_numpy(dtype=float)
-        if self.log_transform:
-            if (values <= -1).any():
-                raise RecipeError("forecaster: log_transform needs values above -1")
-            values = np.log1p(values)
-        return pd.Series(values, index=pd.RangeIndex(len(values)))
+        try:
+            model = _model(y, spec, concentrate_scale=True)  # about twice as fast to fit
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)  # read from mle_retvals below
+                warnings.simplefilter("ignore", EstimationWarning)  # notices about starting values
+                if model.k_params == 0:
+                    result = model.filter([])
+                else:
+                    result = model.fit(disp=False, method="lbfgs", maxiter=self.maxiter)
+        except (ValueError, np.linalg.LinAlgError):
+            return float("inf"), spec
+        converged = bool((getattr(result, "mle_retvals", None) or {}).get("converged", True))
+        value = float(getattr(result, self.criterion)) + (0.0 if converged else _NOT_CONVERGED)
+        # The scale was concentrated out; appended, the parameters fit the plain model.
+        params = [*np.asarray(result.params, dtype=float).tolist(), float(result.scale)]
+        return (value if np.isfinite(value) else float("inf")), {**spec, "params": params}
+
+    def forecast(self, history: pd.Series, steps: int) -> np.ndarray:
+        model = _model(history.to_numpy(dtype=float), self.spec_)
+        return np.asarray(model.filter(np.asarray(self.spec_["params"])).forecast(steps), dtype=float)
 
     @property
     def summary(self) -> str:
-        order, seasonal = self.spec_["order"], self.spec_["seasonal_order"]
-        return f"SARIMAX{tuple(order)}x{tuple(seasonal)} trend={self.spec_['trend']}"
+        return f"SARIMAX{tuple(self.spec_['order'])}x{tuple(self.spec_['seasonal_order'])}"
 
     def save(self, folder: Path) -> None:
         payload = {"params": self.get_params(), "spec": self.spec_, "frequency": self.frequency_,
@@ -132,16 +154,23 @@ class ArimaForecaster(Forecaster):
         return [f"{name}=={version(name)}" for name in ("statsmodels", "numpy", "pandas", "scipy")]
 
 
-def _model(y: pd.Series, spec: dict[str, Any]) -> Any:
+def _model(y: np.ndarray, spec: dict[str, Any], concentrate_scale: bool = False) -> Any:
+    from statsmodels.tools.sm_exceptions import EstimationWarning
     from statsmodels.tsa.statespace.sarimax import SARIMAX
 
-    return _quietly(SARIMAX, y, order=tuple(spec["order"]), seasonal_order=tuple(spec["seasonal_order"]),
-                    trend=spec["trend"])
-
-
-def _quietly(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run a statsmodels call without its warnings: the search tries non-invertible and
-    non-converging candidates on purpose and compares their criteria instead."""
+    differenced = spec["order"][1] + spec["seasonal_order"][1] > 0
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return call(*args, **kwargs)
+        warnings.simplefilter("ignore", EstimationWarning)  # notices about starting values
+        return SARIMAX(y, order=tuple(spec["order"]), seasonal_order=tuple(spec["seasonal_order"]),
+                       trend="n" if differenced else "c", concentrate_scale=concentrate_scale)
+
+
+def _kpss_difference(values: np.ndarray) -> int:
+    """1 if KPSS rejects (level) stationarity at 5%, else 0."""
+    from statsmodels.tools.sm_exceptions import InterpolationWarning
+    from statsmodels.tsa.stattools import kpss
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InterpolationWarning)  # p-value beyond the table: still usable
+        result = kpss(values, regression="c", nlags="auto", result_object=True)
+    return int(result.pvalue < 0.05)
