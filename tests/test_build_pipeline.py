@@ -49,6 +49,8 @@ def test_first_model_then_better_then_worse(make_project) -> None:  # type: igno
     # the rejected run was not registered: still two versions
     status = cli("status", "--project", p, "--json").json()
     assert status["models"][0]["versions"] == 2
+    shown = set(status["models"][0]["aliases"]["champion"]["metrics"])
+    assert shown == set(doc["champion"]["metrics"])  # quality metrics only, no row counts
 
     history = cli("history", "spam", "--project", p, "--json").json()
     assert [(m["from_version"], m["to_version"]) for m in history] == [(None, 1), (1, 2)]

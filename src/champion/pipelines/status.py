@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from champion.pipelines.training import SIZE_PREFIX
 from champion.pipelines.workspace import Workspace
 from champion.state.store import AliasMove
 
@@ -38,5 +39,4 @@ def history(ws: Workspace, model: str, alias: str | None = None) -> list[AliasMo
 
 
 def _golden_metrics(metrics: dict[str, float]) -> dict[str, float]:
-    sizes = {"train_rows", "golden_rows", "train_periods", "golden_periods", "origins", "horizon"}
-    return {k: v for k, v in sorted(metrics.items()) if k not in sizes}
+    return {k: v for k, v in sorted(metrics.items()) if not k.startswith(SIZE_PREFIX)}

@@ -23,6 +23,7 @@ from champion.recipes.base import Forecaster, Recipe
 from champion.recipes.loader import build_recipe
 
 METRIC_FILE = "metric.json"
+SIZE_PREFIX = "golden_set."  # run metrics that count rows or periods, not model quality
 _SIGNATURE_TYPES = {"string": "string", "text": "string", "integer": "long", "number": "double",
                     "date": "datetime", "datetime": "datetime"}
 
@@ -128,7 +129,7 @@ def _train_size(data: Split) -> str:
 
 def _size_metrics(data: Split) -> dict[str, float]:
     described = data.describe()
-    return {k: float(v) for k, v in described.items() if isinstance(v, int)}
+    return {SIZE_PREFIX + k: float(v) for k, v in described.items() if isinstance(v, int)}
 
 
 def _input_columns(ws: Workspace, model: str, data: Split) -> list[tuple[str, str]]:
