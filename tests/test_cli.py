@@ -167,3 +167,15 @@ def test_a_tampered_champion_artifact_is_refused(make_project) -> None:  # type:
     assert "changed since training" in result.json()["error"]["message"]
     status = cli("status", "--project", str(project), "--json").json()
     assert status["models"][0]["aliases"]["champion"]["version"] == 1
+
+
+def test_rows_already_in_the_dataset_are_reported_with_their_file(make_project) -> None:  # type: ignore[no-untyped-def]
+    project = make_project(registry=False)
+    psy = (project / "data" / "initial" / "Youtube01-Psy.csv").read_text(encoding="utf-8")
+    again = _write(project / "psy-again.csv", psy + "fresh-id,someone,,a brand new comment,0\n")
+    result = cli("ingest", "spam", str(again), "--project", str(project), "--json")
+    assert result.code == 0, result.stdout
+    report = result.json()["files"][0]
+    assert len(report["duplicate_rows"]) == 350
+    assert {d["first_seen"] for d in report["duplicate_rows"]} == {"Youtube01-Psy.csv"}
+    assert result.json()["rows_after"] == result.json()["rows_before"] + 1

@@ -11,6 +11,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from champion.config import ModelSettings
 from champion.data.dataset import assemble, declared_files
 from champion.data.validation import ValidatedFile, identity_keys, read_data_file
 from champion.errors import UsageError
@@ -62,6 +63,9 @@ def ingest(ws: Workspace, model: str, files: list[Path], progress: Progress = si
         with progress.step("checking against the current dataset"):
             existing = [read_data_file(p, settings) for p in existing_paths]
             known = {f.sha256 for f in existing}
+            seen: dict[str, str] = {}  # identity -> name of the file that first had it
+            for other in existing:
+                _remember(seen, other, settings)
             reports: list[IngestedReport] = []
             new: list[ValidatedFile] = []
             for file in incoming:
@@ -71,7 +75,8 @@ def ingest(ws: Workspace, model: str, files: list[Path], progress: Progress = si
                 known.add(file.sha256)
                 new.append(file)
                 reports.append(IngestedReport(str(file.path), "added", file.sha256, file.rows,
-                                              duplicate_rows=_duplicates(file, existing + new[:-1], settings)))
+                                              duplicate_rows=_duplicates(file, seen, settings)))
+                _remember(seen, file, settings)
             before = assemble(existing, settings, root)
             after = assemble(existing + new, settings, root) if new else before
         if new:
@@ -82,12 +87,13 @@ def ingest(ws: Workspace, model: str, files: list[Path], progress: Progress = si
     return IngestReport(model, reports, before.rows, after.rows)
 
 
-def _duplicates(file: ValidatedFile, others: list[ValidatedFile], settings) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
-    """Rows of `file` whose identity is already in the dataset or earlier in the file."""
-    seen: dict[str, str] = {}
-    for other in others:
-        for key in identity_keys(other.frame, settings):
-            seen.setdefault(key, other.path.name)
+def _remember(seen: dict[str, str], file: ValidatedFile, settings: ModelSettings) -> None:
+    for key in identity_keys(file.frame, settings):
+        seen.setdefault(key, file.path.name)
+
+
+def _duplicates(file: ValidatedFile, seen: dict[str, str], settings: ModelSettings) -> list[dict[str, object]]:
+    """Rows of `file` whose identity is already in the dataset (`seen`) or earlier in the file."""
     found = [{"row": d.row, "line": d.line, "identity": d.key, "first_seen": f"row {d.first_row} of this file"}
              for d in file.duplicates]
     rows, lines = file.frame.attrs["row"], file.frame.attrs["line"]
