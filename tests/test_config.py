@@ -176,3 +176,13 @@ def test_transactions_template_details() -> None:
     assert (model.time, model.target, model.frequency) == ("TransactionDate", "PaidAmount", "D")
     assert (model.golden.days, model.golden.horizon) == (42, 7)
     assert model.columns["TransactionDate"].type == "date"
+
+
+def test_golden_days_must_exceed_the_horizon() -> None:
+    from pydantic import ValidationError
+
+    from champion.config import GoldenSettings
+
+    assert GoldenSettings(days=8, horizon=7).days == 8
+    with pytest.raises(ValidationError, match="must exceed horizon"):
+        GoldenSettings(days=7, horizon=7)

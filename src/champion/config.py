@@ -48,6 +48,12 @@ class GoldenSettings(_Settings):
     horizon: Annotated[int, Field(ge=1)] = 7
     """Forecasting: steps forecast from each rolling origin inside the golden set."""
 
+    @model_validator(mode="after")
+    def _origins_exist(self) -> GoldenSettings:
+        if self.days <= self.horizon:
+            raise ValueError(f"days ({self.days}) must exceed horizon ({self.horizon}): no forecast would fit")
+        return self
+
 
 class PolicySettings(_Settings):
     """When a challenger replaces the champion. Unset fields take the task's defaults."""

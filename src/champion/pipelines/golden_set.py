@@ -77,8 +77,6 @@ def split(dataset: Dataset, settings: ModelSettings, recipe_cls: type[Recipe]) -
     series = frame.set_index(settings.time)[settings.target].astype(float)
     series.index = pd.DatetimeIndex(series.index, freq=settings.frequency)
     history, _ = split_series(series, settings.golden.days)
-    if settings.golden.days <= settings.golden.horizon:
-        raise DataError(f"golden.days ({settings.golden.days}) must exceed golden.horizon ({settings.golden.horizon})")
     return ForecastSplit(series, history, settings.golden.horizon)
 
 
