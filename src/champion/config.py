@@ -138,15 +138,48 @@ class ModelSettings(_Settings):
         return self.split_by or self.id
 
 
+class SmokeSettings(_Settings):
+    """What `champion smoke-test ENV` demands of an endpoint."""
+
+    rows: Annotated[int, Field(ge=1, le=100_000)] = 200
+    """Golden-set rows scored through the endpoint (classifiers)."""
+    min_accuracy: Annotated[float, Field(ge=0, le=1)] = 0.8
+    """Accuracy floor on those rows (classifiers)."""
+    p95_ms: Annotated[float, Field(gt=0)] = 250.0
+    """Budget for the 95th percentile latency of one-row requests, in milliseconds."""
+    requests: Annotated[int, Field(ge=1, le=10_000)] = 50
+    """One-row requests timed for the latency check."""
+
+
 class EnvironmentSettings(_Settings):
-    """A scoring endpoint that serves one alias (`staging`, `production`)."""
+    """A scoring endpoint that serves one alias (`staging`, `production`) of every model."""
 
     host: str = "127.0.0.1"
     """Address to bind; loopback unless a team decides otherwise."""
     port: Annotated[int, Field(ge=1, le=65535)]
     """TCP port of the endpoint."""
     workers: Annotated[int, Field(ge=1, le=64)] = 1
-    """Worker processes."""
+    """Worker processes (each binds the port with SO_REUSEPORT and batches its own requests)."""
+    alias: str | None = None
+    """Registry alias served (default: the environment's name)."""
+    api_key_env: str = "CHAMPION_API_KEY"
+    """Environment variable holding the scoring API key (header `X-API-Key` or
+    `Authorization: Bearer`); scoring is open when the variable is unset or empty."""
+    admin_key_env: str = "CHAMPION_ADMIN_KEY"
+    """Environment variable holding the key of the admin routes (`/admin/*`); they are
+    disabled when it is unset or empty."""
+    poll_seconds: Annotated[float, Field(gt=0, le=3600)] = 1.0
+    """How often each worker checks whether its alias moved."""
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
+    """Largest request body accepted (413 above)."""
+    max_batch_rows: Annotated[int, Field(ge=1)] = 10_000
+    """Most rows in one request (413 above)."""
+    batch_rows: Annotated[int, Field(ge=1)] = 2_048
+    """Most rows that concurrent requests are merged into for one predict call."""
+    startup_seconds: Annotated[float, Field(gt=0)] = 120.0
+    """How long `deploy` and `up` wait for the endpoint to report Healthy."""
+    smoke: SmokeSettings = Field(default_factory=SmokeSettings)
+    """Checks of `champion smoke-test`."""
 
 
 class ProjectSettings(_Settings):

@@ -74,3 +74,19 @@ class RegistryError(ChampionError):
 
 class ConflictError(ChampionError):
     """A compare-and-set lost: the state changed since it was read."""
+
+
+class InputError(ChampionError):
+    """A scoring request that does not fit the model's signature or the endpoint's limits."""
+
+    def __init__(self, message: str, too_large: bool = False) -> None:
+        super().__init__(message)
+        self.too_large = too_large
+
+
+class UnavailableError(ChampionError):
+    """Nothing (or nothing healthy) is served for the requested model yet."""
+
+
+class EndpointError(ChampionError):
+    """An endpoint process could not be started, reached or stopped, or failed a check."""

@@ -1,7 +1,7 @@
 """`champion`: train, gate against the champion, register; every command has --json.
 
-Exit codes: 0 success (FIRST_MODEL or PROMOTE), 3 REJECT (the champion stays),
-2 bad input or configuration, 1 internal error.
+Exit codes: 0 success (FIRST_MODEL or PROMOTE), 3 REJECT (the champion stays), 4 a check
+failed (smoke test, deploy), 2 bad input or configuration, 1 internal error.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 from champion import __version__  # noqa: E402
 from champion.cli import render  # noqa: E402
-from champion.cli.errors import EXIT_REJECTED, Exit, handled  # noqa: E402
+from champion.cli.errors import EXIT_CHECK_FAILED, EXIT_REJECTED, Exit, handled  # noqa: E402
 from champion.errors import UsageError  # noqa: E402
 from champion.project import STATE_DIR, Project  # noqa: E402
 
@@ -35,8 +35,10 @@ app = typer.Typer(
         "Continuous retraining and safe model release.\n\n"
         "Train a challenger with a recipe, score it against the champion on the same golden set, "
         "and register it only when the project's policy says it is better.\n\n"
+        "Then release it: staging endpoint, smoke test, production endpoint that swaps versions "
+        "without dropping a request.\n\n"
         "Exit codes: 0 success (FIRST_MODEL or PROMOTE), 3 REJECT (champion unchanged), "
-        "2 bad input or configuration, 1 internal error."
+        "4 a check failed (smoke test, deploy), 2 bad input or configuration, 1 internal error."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -279,6 +281,9 @@ def _show(document: dict, as_json: bool) -> None:  # type: ignore[type-arg]
         render.print_json(document)
     else:
         render.evaluation_summary(document)
+
+
+from champion.cli import release_commands  # noqa: E402,F401  (registers its commands on `app`)
 
 
 def _version_callback(value: bool) -> None:

@@ -18,13 +18,15 @@ from champion.errors import (
     ChampionError,
     ConfigError,
     DataError,
+    EndpointError,
+    InputError,
     NotFoundError,
     RecipeError,
     UsageError,
 )
 
-EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_REJECTED = 0, 1, 2, 3
-_BAD_INPUT = (ConfigError, DataError, NotFoundError, RecipeError, UsageError)
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_REJECTED, EXIT_CHECK_FAILED = 0, 1, 2, 3, 4
+_BAD_INPUT = (ConfigError, DataError, InputError, NotFoundError, RecipeError, UsageError)
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -37,6 +39,8 @@ class Exit(Exception):
 
 
 def exit_code_of(error: BaseException) -> int:
+    if isinstance(error, EndpointError):
+        return EXIT_CHECK_FAILED
     return EXIT_BAD_INPUT if isinstance(error, _BAD_INPUT) else EXIT_INTERNAL
 
 

@@ -111,3 +111,35 @@ def status_tables(document: dict[str, Any]) -> None:
         for alias, info in model["aliases"].items():
             table.add_row(alias, str(info["version"]), *(fmt(info["metrics"].get(n)) for n in names))
         console.print(table)
+
+
+STATE_STYLE = {"Healthy": "green", "Transitioning": "yellow", "Unhealthy": "red", "Starting": "yellow",
+               "Stopped": "dim"}
+
+
+def endpoints_table(documents: list[dict[str, Any]]) -> Table:
+    table = Table("environment", "url", "pid", "state", "model", "version", title="endpoints")
+    for d in documents:
+        style = STATE_STYLE.get(d["state"], "")
+        table.add_row(d["environment"], d["url"], fmt(d["pid"]), f"[{style}]{d['state']}[/]" if style else d["state"],
+                      fmt(d["model"]), fmt(d["version"]))
+    return table
+
+
+def smoke_table(report: dict[str, Any]) -> None:
+    table = Table("check", "result", "detail",
+                  title=f"smoke test of {report['environment']} ({report['model']} version {report['version']})")
+    for check in report["checks"]:
+        table.add_row(check["name"], "[green]ok[/]" if check["ok"] else "[bold red]FAILED[/]", escape(check["detail"]))
+    console.print(table)
+    console.print("[bold green]passed[/]" if report["ok"] else "[bold red]failed[/]")
+
+
+def release_summary(result: dict[str, Any]) -> None:
+    for step in result["steps"]:
+        if step["step"].startswith("smoke-test"):
+            smoke_table(step)
+        else:
+            console.print(f"{step['step']}: version {step['version']} (was {step['previous']}), {step['state']}")
+    style = "bold green" if result["ok"] else "bold red"
+    console.print(f"[{style}]{escape(result['message'])}[/]")

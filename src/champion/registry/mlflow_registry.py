@@ -150,21 +150,32 @@ class ModelRegistry:
 
     def load_recipe(self, run: RunRecord) -> Recipe:
         """The fitted recipe of a run, after checking its artifact hash."""
+        return self.load_model(run)[0]
+
+    def load_model(self, run: RunRecord) -> tuple[Recipe, Any]:
+        """The fitted recipe of a run (hash-checked) and the input example logged with it
+        (a DataFrame, or None when the run has none)."""
         location = run.tags.get(TAG + "model_artifacts")
         if not location:
             raise RegistryError(f"run {run.run_id} has no champion model (was it logged by champion?)")
         with _translated(f"downloading the model of run {run.run_id}"):
-            local = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"{location}/artifacts/recipe"))
+            local = Path(mlflow.artifacts.download_artifacts(artifact_uri=location))
+        recipe_dir = local / "artifacts" / "recipe"
+        if not recipe_dir.is_dir():
+            raise RegistryError(f"the model of run {run.run_id} has no recipe folder: refusing to load it")
         expected = run.tags.get(TAG + "artifact_sha256")
-        actual = folder_sha256(local)
+        actual = folder_sha256(recipe_dir)
         if expected != actual:
             raise RegistryError(
                 f"the model artifact of run {run.run_id} changed since training "
                 f"(sha256 {actual[:12]}..., recorded {str(expected)[:12]}...): refusing to load it"
             )
-        meta = json.loads((local / "recipe.json").read_text(encoding="utf-8"))
-        cls = recipe_class(meta["class"])
-        return cls.load(local)
+        try:
+            meta = json.loads((recipe_dir / "recipe.json").read_text(encoding="utf-8"))
+            recipe = recipe_class(meta["class"]).load(recipe_dir)
+        except (OSError, ValueError, KeyError) as exc:
+            raise RegistryError(f"the model of run {run.run_id} does not load: {exc}") from None
+        return recipe, _input_example(local)
 
     # ---- versions and aliases -------------------------------------------------------------
     def register(self, model: str, run: RunRecord, tags: dict[str, str]) -> VersionRecord:
@@ -194,6 +205,21 @@ class ModelRegistry:
             found = self.client.search_model_versions(f"name='{model}'")
         return sorted((_version_record(mv) for mv in found), key=lambda v: v.version)
 
+    def change_token(self) -> tuple[int, ...] | None:
+        """Something that changes whenever the store may have changed: the size and mtime of
+        a SQLite store's files (cheap to poll), or None for a server (always ask it)."""
+        if not self.tracking_uri.startswith("sqlite:///"):
+            return None
+        database = Path(self.tracking_uri.removeprefix("sqlite:///"))
+        token: list[int] = []
+        for path in (database, database.with_name(database.name + "-wal")):
+            try:
+                stat = path.stat()
+                token += [stat.st_mtime_ns, stat.st_size]
+            except OSError:
+                token += [0, 0]
+        return tuple(token)
+
     def aliases(self, model: str) -> dict[str, int]:
         """Alias -> version for one registered model ({} if it has none yet)."""
         try:
@@ -212,6 +238,15 @@ class ModelRegistry:
                 self.client.delete_registered_model_alias(model, alias)
             else:
                 self.client.set_registered_model_alias(model, alias, str(version))
+
+
+def _input_example(model_dir: Path) -> Any:
+    from mlflow.models import Model
+
+    try:
+        return Model.load(str(model_dir / "MLmodel")).load_input_example(str(model_dir))
+    except (OSError, ValueError, MlflowException):
+        return None
 
 
 def _version_record(mv: Any) -> VersionRecord:

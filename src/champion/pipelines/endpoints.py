@@ -1,0 +1,191 @@
+"""Endpoint processes: start in the background, stop, list, and wait for a version.
+
+An endpoint runs as `champion serve ENV` in its own session, its output appended to
+`.champion/endpoints/ENV/endpoint.log`; the process writes `endpoint.json` (pid, url) when
+it starts and removes it when it stops.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from champion.errors import EndpointError
+from champion.pipelines.workspace import Workspace
+from champion.serving.client import EndpointClient
+from champion.serving.server import binding, environment_settings, read_endpoint
+from champion.serving.workers import endpoint_dir, pid_alive
+
+HEALTHY = "Healthy"
+
+
+@dataclass
+class EndpointInfo:
+    """One environment's endpoint as `champion ps` shows it."""
+
+    environment: str
+    url: str
+    pid: int | None
+    state: str
+    """Healthy, Transitioning, Unhealthy, Starting (process up, not answering) or Stopped."""
+    model: str | None
+    version: int | None
+    models: dict[str, Any]
+    log: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def client(ws: Workspace, environment: str, timeout: float = 30.0) -> EndpointClient:
+    settings = environment_settings(ws.project, environment)
+    return EndpointClient(binding(ws.project, environment).url, settings.api_key_env, settings.admin_key_env,
+                          timeout=timeout)
+
+
+def info(ws: Workspace, environment: str) -> EndpointInfo:
+    where = binding(ws.project, environment)
+    log = str(endpoint_dir(ws.project, environment) / "endpoint.log")
+    running = read_endpoint(ws.project, environment)
+    pid = int(running["pid"]) if running and pid_alive(int(running["pid"])) else None
+    url = running["url"] if running and pid else where.url
+    default = _default_model(ws)
+    if pid is None:
+        return EndpointInfo(environment, url, None, "Stopped", default, None, {}, log)
+    with EndpointClient(url, timeout=2.0) as http:
+        health = http.health()
+    if health is None:
+        return EndpointInfo(environment, url, pid, "Starting", default, None, {}, log)
+    models = health.get("models") or {}
+    version = (models.get(default) or {}).get("version") if default else None
+    return EndpointInfo(environment, url, pid, str(health.get("status")), default, version, models, log)
+
+
+def endpoints(ws: Workspace, environment: str | None = None) -> list[EndpointInfo]:
+    names = [environment] if environment else list(ws.project.config.environments)
+    return [info(ws, name) for name in names]
+
+
+def start(ws: Workspace, environment: str, timeout: float | None = None) -> EndpointInfo:
+    """Start the endpoint in the background unless it runs; return once it answers HTTP."""
+    current = info(ws, environment)
+    if current.pid is not None:
+        return current
+    settings = environment_settings(ws.project, environment)
+    folder = endpoint_dir(ws.project, environment)
+    folder.mkdir(parents=True, exist_ok=True)
+    log_path = folder / "endpoint.log"
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "champion", "serve", environment, "--project", str(ws.project.root)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=str(ws.project.root),
+        )
+    deadline = time.monotonic() + (timeout or settings.startup_seconds)
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise EndpointError(f"the {environment} endpoint exited with code {process.returncode} while "
+                                f"starting: {_tail(log_path)}")
+        current = info(ws, environment)
+        if current.pid is not None and current.state not in ("Starting", "Transitioning"):
+            return current  # Healthy, or Unhealthy because no version has its alias yet
+        time.sleep(0.2)
+    stop(ws, environment)
+    raise EndpointError(f"the {environment} endpoint did not answer within {timeout or settings.startup_seconds:.0f} s; "
+                        f"see {log_path}")
+
+
+def stop(ws: Workspace, environment: str, timeout: float = 20.0) -> EndpointInfo:
+    """Stop the endpoint (graceful, then forced) and every worker process it started."""
+    running = read_endpoint(ws.project, environment)
+    before = info(ws, environment)
+    if not running or before.pid is None:
+        (endpoint_dir(ws.project, environment) / "endpoint.json").unlink(missing_ok=True)
+        return before
+    pid = before.pid
+    own_group = _process_group(pid) == pid
+    _signal(pid, signal.SIGTERM, own_group)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and pid_alive(pid) and not _zombie(pid):
+        time.sleep(0.1)
+    if pid_alive(pid) and not _zombie(pid):
+        _signal(pid, signal.SIGKILL, own_group)
+    if own_group:  # workers of the group that outlived their supervisor
+        _signal(pid, signal.SIGKILL, True)
+    (endpoint_dir(ws.project, environment) / "endpoint.json").unlink(missing_ok=True)
+    return info(ws, environment)
+
+
+def wait_for_version(ws: Workspace, environment: str, model: str, version: int | None,
+                     timeout: float) -> dict[str, Any]:
+    """Wait until every worker of the endpoint serves `version` of `model` and reports
+    Healthy; `EndpointError` when the version is refused or the time runs out."""
+    deadline = time.monotonic() + timeout
+    last: dict[str, Any] | None = None
+    with client(ws, environment, timeout=5.0) as http:
+        http.reload()
+        while time.monotonic() < deadline:
+            last = http.health()
+            if last is not None:
+                entry = (last.get("models") or {}).get(model) or {}
+                refused = entry.get("refused") or {}
+                if version is not None and refused.get("version") == version:
+                    raise EndpointError(f"the {environment} endpoint refused {model} version {version}: "
+                                        f"{refused.get('reason')}")
+                workers = last.get("workers") or []
+                if last.get("status") == HEALTHY and entry.get("version") == version and all(
+                        w.get("status") == HEALTHY and ((w.get("models") or {}).get(model) or {}).get("version")
+                        == version for w in workers):
+                    return last
+            time.sleep(0.2)
+    state = "no answer" if last is None else f"{last.get('status')}, serving {_served(last, model)}"
+    raise EndpointError(f"the {environment} endpoint did not serve {model} version {version} within "
+                        f"{timeout:.0f} s ({state})")
+
+
+def _served(health: dict[str, Any], model: str) -> str:
+    entry = (health.get("models") or {}).get(model) or {}
+    return f"version {entry.get('version')}"
+
+
+def _default_model(ws: Workspace) -> str | None:
+    models = list(ws.project.config.models)
+    return ws.project.config.project.default_model or (models[0] if len(models) == 1 else None)
+
+
+def _process_group(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return None
+
+
+def _signal(pid: int, signum: int, group: bool) -> None:
+    try:
+        if group:
+            os.killpg(pid, signum)
+        else:
+            os.kill(pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _tail(path: Any, lines: int = 5) -> str:
+    try:
+        text = open(path, encoding="utf-8", errors="replace").read().strip().splitlines()
+    except OSError:
+        return "(no log)"
+    return " | ".join(text[-lines:]) or "(empty log)"

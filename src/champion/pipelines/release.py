@@ -1,0 +1,154 @@
+"""The release half of the loop: deploy, smoke test, release, rollback, retrain.
+
+`deploy` moves an environment's alias (compare-and-set, with history), starts its endpoint
+if needed and waits until every worker serves the new version; if that does not happen
+the alias goes back. `release` is the seeds' Release pipeline: staging, smoke test,
+production, smoke test, and production back where it was on a failed smoke test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from champion.errors import ChampionError, EndpointError, NotFoundError
+from champion.pipelines import endpoints
+from champion.pipelines.aliases import CHAMPION, lock_name, move_alias, move_alias_locked
+from champion.pipelines.progress import Progress, silent
+from champion.pipelines.smoke import SmokeReport, smoke_test
+from champion.pipelines.workspace import Workspace
+from champion.serving.server import environment_settings
+
+
+@dataclass
+class DeployResult:
+    environment: str
+    model: str
+    version: int
+    previous: int | None
+    url: str
+    state: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ReleaseResult:
+    model: str
+    version: int
+    ok: bool
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    message: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def alias_of(ws: Workspace, environment: str) -> str:
+    return environment_settings(ws.project, environment).alias or environment
+
+
+def deploy(ws: Workspace, environment: str, model: str, version: int | None = None,
+           progress: Progress = silent, reason: str | None = None) -> DeployResult:
+    """Point `environment` at `version` (default: the champion) and wait until it serves it."""
+    settings = environment_settings(ws.project, environment)
+    alias = alias_of(ws, environment)
+    aliases = ws.registry.aliases(model)
+    if version is None:
+        version = aliases.get(CHAMPION)
+        if version is None:
+            raise NotFoundError(f"{model} has no champion yet: run `champion build {model}` first, "
+                                "or pass --version")
+    ws.registry.version(model, version)  # NotFoundError for a version that does not exist
+    with ws.state.lock(lock_name(model)):
+        previous = ws.registry.aliases(model).get(alias)
+        if previous != version:
+            move_alias_locked(ws, model, alias, version, previous, reason or f"deploy to {environment}")
+    try:
+        with progress.step(f"starting the {environment} endpoint"):
+            endpoints.start(ws, environment)
+        with progress.step(f"waiting for {environment} to serve {model} version {version}"):
+            health = endpoints.wait_for_version(ws, environment, model, version, settings.startup_seconds)
+    except ChampionError as failure:
+        if previous != version:
+            _put_back(ws, environment, model, alias, version, previous, failure)
+        raise
+    current = endpoints.info(ws, environment)
+    return DeployResult(environment, model, version, previous, current.url, str(health.get("status")))
+
+
+def rollback(ws: Workspace, environment: str, model: str, progress: Progress = silent) -> DeployResult:
+    """Return `environment` to the version it served before its alias last moved."""
+    alias = alias_of(ws, environment)
+    moves = [m for m in ws.state.moves(model, alias)]
+    current = ws.registry.aliases(model).get(alias)
+    if not moves or moves[-1].from_version is None:
+        raise NotFoundError(f"{environment} has no previous version of {model} to return to")
+    if moves[-1].to_version != current:
+        raise EndpointError(f"the {alias} alias of {model} points at {current}, but its history ends at "
+                            f"{moves[-1].to_version}: it was moved outside champion; deploy a version instead")
+    target = moves[-1].from_version
+    with ws.state.lock(lock_name(model)):
+        move_alias_locked(ws, model, alias, target, current, f"rollback of {environment}")
+    running = endpoints.info(ws, environment).pid is not None
+    state = "Stopped"
+    if running:
+        with progress.step(f"waiting for {environment} to serve {model} version {target}"):
+            health = endpoints.wait_for_version(ws, environment, model, target,
+                                                environment_settings(ws.project, environment).startup_seconds)
+        state = str(health.get("status"))
+    return DeployResult(environment, model, target, current, endpoints.info(ws, environment).url, state)
+
+
+def release(ws: Workspace, model: str, version: int | None = None, progress: Progress = silent,
+            out_dir: Path | None = None) -> ReleaseResult:
+    """Staging, smoke test, production, smoke test; production back on a failed test."""
+    environments = ws.project.config.environments
+    for needed in ("staging", "production"):
+        if needed not in environments:
+            raise NotFoundError(f"release needs an environment named {needed!r} in champion.toml")
+    version = version if version is not None else ws.registry.aliases(model).get(CHAMPION)
+    if version is None:
+        raise NotFoundError(f"{model} has no champion yet: run `champion build {model}` first")
+    result = ReleaseResult(model, version, ok=False)
+
+    staged = deploy(ws, "staging", model, version, progress, reason=f"release of version {version}")
+    result.steps.append({"step": "deploy staging", **staged.as_dict()})
+    report = _smoke(ws, "staging", model, progress, out_dir)
+    result.steps.append({"step": "smoke-test staging", **report.as_dict()})
+    if not report.ok:
+        result.message = f"staging failed its smoke test ({report.failures()}); production untouched"
+        return result
+
+    produced = deploy(ws, "production", model, version, progress, reason=f"release of version {version}")
+    result.steps.append({"step": "deploy production", **produced.as_dict()})
+    report = _smoke(ws, "production", model, progress, out_dir)
+    result.steps.append({"step": "smoke-test production", **report.as_dict()})
+    if report.ok:
+        result.ok = True
+        result.message = f"{model} version {version} is in production"
+        return result
+    if produced.previous is not None and produced.previous != version:
+        back = deploy(ws, "production", model, produced.previous, progress,
+                      reason=f"smoke test of version {version} failed")
+        result.steps.append({"step": "restore production", **back.as_dict()})
+        result.message = (f"production failed its smoke test ({report.failures()}); "
+                          f"production is back on version {produced.previous}")
+    else:
+        result.message = f"production failed its smoke test ({report.failures()}); it had no earlier version"
+    return result
+
+
+def _smoke(ws: Workspace, environment: str, model: str, progress: Progress, out_dir: Path | None) -> SmokeReport:
+    with progress.step(f"smoke-testing {environment}"):
+        return smoke_test(ws, environment, model, out_dir)
+
+
+def _put_back(ws: Workspace, environment: str, model: str, alias: str, version: int, previous: int | None,
+              failure: ChampionError) -> None:
+    try:
+        move_alias(ws, model, alias, previous, version, f"deploy to {environment} failed: {failure}")
+    except ChampionError as exc:  # someone moved it meanwhile: leave their move alone
+        raise EndpointError(f"{failure}; and putting {alias} back failed: {exc}") from None

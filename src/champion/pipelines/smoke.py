@@ -1,0 +1,165 @@
+"""`smoke-test ENV`: is the endpoint healthy, and does it answer as the version should?
+
+Checks health and metadata (version and artifact hash as registered), scores golden-set
+rows through `/score` and compares every answer with the same version's predictions made
+here, offline; then an accuracy floor and a p95 latency budget for one-row requests.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from champion.pipelines import endpoints, golden_set
+from champion.pipelines.training import write_json
+from champion.pipelines.workspace import Workspace
+from champion.registry.mlflow_registry import TAG
+from champion.serving.loaded import LoadedModel
+from champion.serving.loading import load_version
+from champion.serving.server import environment_settings
+
+SMOKE_FILE = "smoke-test.json"
+_CHUNK = 100
+_TOLERANCE = 1e-9
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class SmokeReport:
+    environment: str
+    model: str
+    version: int | None
+    url: str
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(c.ok for c in self.checks)
+
+    def failures(self) -> str:
+        return "; ".join(f"{c.name}: {c.detail}" for c in self.checks if not c.ok)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "ok": self.ok}
+
+
+def smoke_test(ws: Workspace, environment: str, model: str, out_dir: Path | None = None) -> SmokeReport:
+    settings = environment_settings(ws.project, environment).smoke
+    where = endpoints.info(ws, environment)
+    report = SmokeReport(environment, model, None, where.url)
+    if where.pid is None:
+        report.checks.append(Check("health", False, f"the {environment} endpoint is not running "
+                                                    f"(start it with `champion up {environment}`)"))
+        return _saved(ws, report, out_dir)
+    with endpoints.client(ws, environment) as http:
+        health = _settled_health(http)
+        entry = (health.get("models") or {}).get(model) or {}
+        version = entry.get("version")
+        report.version = version
+        report.checks.append(Check("health", health.get("status") == "Healthy" and version is not None,
+                                   f"{health.get('status', 'no answer')}, serving version {version}"))
+        if version is None:
+            return _saved(ws, report, out_dir)
+        offline = load_version(ws, model, int(version))
+        status, metadata = http.get("/metadata")
+        served = ((metadata or {}).get("models") or {}).get(model) or {} if status == 200 else {}
+        expected_hash = ws.registry.run(offline.run_id).tags.get(TAG + "artifact_sha256")
+        report.checks.append(Check(
+            "metadata", served.get("version") == version and served.get("sha256") == expected_hash,
+            f"version {served.get('version')}, sha256 {str(served.get('sha256'))[:12]}... "
+            f"(registered {str(expected_hash)[:12]}...)"))
+        ready_status, _ = http.get("/v2/health/ready")
+        report.checks.append(Check("v2 ready", ready_status == 200, f"GET /v2/health/ready -> {ready_status}"))
+        if offline.task == "forecasting":
+            _check_forecast(ws, http, offline, report)
+        else:
+            _check_classifier(ws, http, offline, settings, report)
+    return _saved(ws, report, out_dir)
+
+
+def _settled_health(http: Any, patience: float = 10.0) -> dict[str, Any]:
+    """The endpoint's health once it is not switching versions (a swap takes a moment)."""
+    deadline = time.monotonic() + patience
+    health = http.health() or {}
+    while health.get("status") == "Transitioning" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        health = http.health() or {}
+    return health
+
+
+def _check_classifier(ws: Workspace, http: Any, offline: LoadedModel, settings: Any, report: SmokeReport) -> None:
+    model = offline.name
+    data = golden_set.split(ws.dataset(model), ws.settings(model), type(offline.recipe))
+    if not isinstance(data, golden_set.ClassificationSplit):
+        raise TypeError(f"{model}: a classifier's golden set is a row split")
+    rows = data.golden_X.head(settings.rows).reset_index(drop=True)
+    truth = data.golden_y.head(settings.rows).to_numpy()
+    names = [c.name for c in offline.columns]
+    items: list[Any] = (rows[names[0]].tolist() if len(names) == 1
+                        else json.loads(rows[names].to_json(orient="records")))
+    labels, proba = offline.predict_rows({n: rows[n].tolist() for n in names})
+    got_labels: list[Any] = []
+    got_proba: list[list[float]] = []
+    for start in range(0, len(items), _CHUNK):
+        status, answer, _ = http.score(items[start:start + _CHUNK], model)
+        if status != 200:
+            report.checks.append(Check("golden answers", False, f"POST /score -> {status}: {answer}"))
+            return
+        got_labels += answer["result"]
+        got_proba += answer["probabilities"]
+    same_labels = [str(a) for a in got_labels] == [str(b) for b in labels.tolist()]
+    gap = float(np.max(np.abs(np.asarray(got_proba) - proba))) if len(got_proba) else 0.0
+    report.checks.append(Check("golden answers", same_labels and gap <= _TOLERANCE,
+                               f"{len(items)} golden rows: labels {'equal' if same_labels else 'DIFFER'}, "
+                               f"largest probability gap {gap:.1e}"))
+    accuracy = float(np.mean(np.asarray([str(v) for v in got_labels]) == np.asarray([str(v) for v in truth])))
+    report.checks.append(Check("accuracy", accuracy >= settings.min_accuracy,
+                               f"{accuracy:.3f} on {len(items)} golden rows (floor {settings.min_accuracy})"))
+    _check_latency(http, items[:1], model, settings, report)
+
+
+def _check_forecast(ws: Workspace, http: Any, offline: LoadedModel, report: SmokeReport) -> None:
+    horizon = ws.settings(offline.name).golden.horizon
+    _, expected = offline.forecast(horizon)
+    status, answer, _ = http.score([horizon], offline.name)
+    if status != 200:
+        report.checks.append(Check("forecast", False, f"POST /score -> {status}: {answer}"))
+        return
+    gap = float(np.max(np.abs(np.asarray(answer["result"]) - expected)))
+    report.checks.append(Check("forecast", len(answer["result"]) == horizon and gap <= 1e-6 * max(1.0, float(np.max(np.abs(expected)))),
+                               f"{horizon} steps, largest gap to the offline forecast {gap:.1e}"))
+    settings = environment_settings(ws.project, report.environment).smoke
+    _check_latency(http, [1], offline.name, settings, report)
+
+
+def _check_latency(http: Any, item: list[Any], model: str, settings: Any, report: SmokeReport) -> None:
+    seconds = []
+    for _ in range(settings.requests):
+        status, answer, took = http.score(item, model)
+        if status != 200:
+            report.checks.append(Check("latency", False, f"POST /score -> {status}: {answer}"))
+            return
+        seconds.append(took)
+    p95 = float(np.percentile(np.asarray(seconds) * 1000, 95))
+    report.checks.append(Check("latency", p95 <= settings.p95_ms,
+                               f"p95 {p95:.1f} ms over {settings.requests} one-row requests "
+                               f"(budget {settings.p95_ms:.0f} ms)"))
+
+
+def _saved(ws: Workspace, report: SmokeReport, out_dir: Path | None) -> SmokeReport:
+    folder = ws.project.state_dir / "smoke-tests"
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json(folder / f"{report.environment}-{SMOKE_FILE}", report.as_dict(), out_dir)
+    return report
+

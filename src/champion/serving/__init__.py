@@ -1,0 +1,1 @@
+"""Scoring endpoints: model holder with hot swap, batching, the HTTP edge, processes."""

@@ -1,0 +1,117 @@
+"""A model version ready to serve: its recipe, its input contract and a self-test."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from champion.errors import RegistryError
+from champion.recipes.base import Classifier, Forecaster, Recipe
+
+Rows = dict[str, list[Any]]
+"""Classifier input: one list of values per input column, all of one length."""
+
+MAX_STEPS = 3660
+"""Longest forecast one request may ask for (ten years of days)."""
+
+
+@dataclass(frozen=True)
+class InputColumn:
+    """One input of the model's signature."""
+
+    name: str
+    kind: str
+    """`text` or `string` (strings), `integer`, `number`."""
+
+
+@dataclass
+class LoadedModel:
+    """One version of one model, loaded, hash-checked and self-tested; immutable once served."""
+
+    name: str
+    version: int
+    run_id: str
+    recipe: Recipe
+    columns: list[InputColumn]
+    sha256: str
+    recipe_spec: str
+    loaded_at: float = field(default_factory=time.time)
+
+    @property
+    def task(self) -> str:
+        return self.recipe.task
+
+    @property
+    def classes(self) -> list[Any]:
+        recipe = self.recipe
+        return [_plain(c) for c in recipe.classes_] if isinstance(recipe, Classifier) else []
+
+    def predict_rows(self, rows: Rows) -> tuple[np.ndarray, np.ndarray]:
+        """Labels and class probabilities (one column per class) for classifier rows."""
+        recipe = self.recipe
+        if not isinstance(recipe, Classifier):
+            raise TypeError(f"{self.name} is a forecaster; ask it for steps")
+        frame = pd.DataFrame(rows, columns=[c.name for c in self.columns])
+        proba = np.asarray(recipe.predict_proba(frame), dtype=float)
+        return recipe.classes_[np.argmax(proba, axis=1)], proba
+
+    def forecast(self, steps: int) -> tuple[list[str], np.ndarray]:
+        """The next `steps` periods after the model's history: their dates and forecasts."""
+        recipe = self.recipe
+        if not isinstance(recipe, Forecaster):
+            raise TypeError(f"{self.name} is a classifier; send it rows")
+        history = recipe.history_
+        values = np.asarray(recipe.forecast(history, steps), dtype=float)
+        dates = pd.DatetimeIndex(history.index)
+        freq = getattr(recipe, "frequency_", None) or dates.freq or pd.infer_freq(dates) or "D"
+        index = pd.date_range(dates[-1], periods=steps + 1, freq=freq)[1:]
+        return [t.isoformat() for t in index], values
+
+    def self_test(self, example: Any) -> None:
+        """Predict the input example logged with the version; `RegistryError` if the answer is
+        not a well-formed prediction (so a broken version is never switched in)."""
+        try:
+            if self.task == "forecasting":
+                steps = _example_steps(example)
+                _, values = self.forecast(steps)
+                if len(values) != steps or not np.all(np.isfinite(values)):
+                    raise ValueError(f"forecast of {steps} steps gave {values[:5]}...")
+                return
+            rows = example if isinstance(example, pd.DataFrame) else None
+            if rows is None or rows.empty:
+                rows = pd.DataFrame({c.name: ["self-test"] if c.kind in ("text", "string") else [0]
+                                     for c in self.columns})
+            labels, proba = self.predict_rows({c.name: rows[c.name].tolist() for c in self.columns})
+            sums = proba.sum(axis=1)
+            if proba.shape != (len(rows), len(self.classes)) or not np.all(np.isfinite(proba)) \
+                    or not np.allclose(sums, 1.0, atol=1e-6) or len(labels) != len(rows):
+                raise ValueError(f"probabilities of shape {proba.shape} summing to {sums[:3]}")
+        except RegistryError:
+            raise
+        except Exception as exc:  # any failure of user code means: do not serve this version
+            raise RegistryError(f"{self.name} version {self.version} failed its self-test: "
+                                f"{type(exc).__name__}: {exc}") from None
+
+
+def row_count(rows: Rows) -> int:
+    return len(next(iter(rows.values()))) if rows else 0
+
+
+def _example_steps(example: Any) -> int:
+    if isinstance(example, pd.DataFrame) and "steps" in example and len(example):
+        return int(example["steps"].iloc[0])
+    return 1
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars as JSON-ready Python values."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return value

@@ -1,0 +1,32 @@
+"""Prometheus metrics of one worker (each worker process exposes its own on `/metrics`)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+__all__ = ["CONTENT_TYPE_LATEST", "ServingMetrics"]
+
+_LATENCY_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+_BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
+
+
+class ServingMetrics:
+    """Requests, latency, batch sizes, served versions and swaps."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("champion_requests_total", "Scoring requests by route, model and HTTP status.",
+                                ["route", "model", "status"], registry=self.registry)
+        self.latency = Histogram("champion_request_seconds", "Scoring request latency.", ["route", "model"],
+                                 buckets=_LATENCY_BUCKETS, registry=self.registry)
+        self.rows = Counter("champion_rows_total", "Rows scored.", ["model"], registry=self.registry)
+        self.batch_rows = Histogram("champion_batch_rows", "Rows per predict call (after batching).",
+                                    buckets=_BATCH_BUCKETS, registry=self.registry)
+        self.version = Gauge("champion_model_version", "Version served.", ["model"], registry=self.registry)
+        self.swaps = Counter("champion_swaps_total", "Versions switched in.", ["model"], registry=self.registry)
+        self.refusals = Counter("champion_refusals_total", "Versions refused (failed to load or verify).",
+                                ["model"], registry=self.registry)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,194 @@
+"""Run an endpoint: uvicorn embedded in our own process, one or several worker processes.
+
+Every worker binds the port itself with SO_REUSEPORT (the kernel spreads connections), so
+no listening socket is inherited across processes. The supervisor owns the signals: on
+SIGTERM or SIGINT it stops its workers gracefully (requests in flight finish) and restarts
+a worker that dies. A lock file keeps a second supervisor off the same environment, and
+`endpoint.json` tells `champion ps`/`down` where it runs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from champion.errors import EndpointError
+from champion.project import Project
+from champion.serving.workers import endpoint_dir
+
+ENDPOINT_FILE = "endpoint.json"
+_RESTART_PAUSE = 1.0
+
+
+@dataclass(frozen=True)
+class Binding:
+    """Where one environment's endpoint listens."""
+
+    environment: str
+    host: str
+    port: int
+    workers: int
+
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else ("[::1]" if self.host == "::" else self.host)
+        return f"http://{host}:{self.port}"
+
+
+def binding(project: Project, environment: str, host: str | None = None, port: int | None = None,
+            workers: int | None = None) -> Binding:
+    settings = environment_settings(project, environment)
+    return Binding(environment, host or settings.host, port or settings.port, workers or settings.workers)
+
+
+def environment_settings(project: Project, environment: str) -> Any:
+    environments = project.config.environments
+    if environment not in environments:
+        from champion.errors import NotFoundError
+
+        known = ", ".join(environments) or "none declared"
+        raise NotFoundError(f"no environment {environment!r} in champion.toml (environments: {known})")
+    return environments[environment]
+
+
+def read_endpoint(project: Project, environment: str) -> dict[str, Any] | None:
+    """What `endpoint.json` says about a running endpoint, or None."""
+    path = endpoint_dir(project, environment) / ENDPOINT_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def serve(project: Project, where: Binding) -> None:
+    """Run the endpoint in this process until SIGTERM/SIGINT."""
+    folder = endpoint_dir(project, where.environment)
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(folder / "serve.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        running = read_endpoint(project, where.environment) or {}
+        raise EndpointError(f"the {where.environment} endpoint already runs (pid {running.get('pid', '?')}, "
+                            f"{running.get('url', '')}); stop it with `champion down {where.environment}`") from None
+    try:
+        _check_port_free(where)
+        record = {"environment": where.environment, "pid": os.getpid(), "url": where.url, "host": where.host,
+                  "port": where.port, "workers": where.workers, "started_at": time.time(),
+                  "log": str(folder / "endpoint.log")}
+        (folder / ENDPOINT_FILE).write_text(json.dumps(record, indent=2), encoding="utf-8")
+        if where.workers == 1:
+            run_worker(str(project.root), where.environment, where.host, where.port)
+        else:
+            _supervise(project, where)
+    finally:
+        (folder / ENDPOINT_FILE).unlink(missing_ok=True)
+        lock.release()
+
+
+def run_worker(root: str, environment: str, host: str, port: int) -> None:
+    """One worker process: our app on uvicorn, on its own SO_REUSEPORT socket."""
+    import uvicorn
+
+    from champion.serving.app import create_app
+    from champion.serving.service import ScoringService
+
+    _configure_logging()
+    project = Project.open(root)
+    service = ScoringService(project, environment, environment_settings(project, environment))
+    sock = _listening_socket(host, port)
+    config = uvicorn.Config(create_app(service), loop="uvloop", http="httptools", lifespan="on",
+                            access_log=False, log_level="warning", timeout_graceful_shutdown=10)
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+
+
+def _supervise(project: Project, where: Binding) -> None:
+    context = multiprocessing.get_context("spawn")
+    stopping = False
+
+    def start() -> Any:
+        process = context.Process(target=run_worker, name=f"champion-{where.environment}-worker",
+                                  args=(str(project.root), where.environment, where.host, where.port))
+        process.start()
+        return process
+
+    def stop(signum: int, frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    workers = [start() for _ in range(where.workers)]
+    try:
+        while not stopping:
+            time.sleep(0.2)
+            for i, process in enumerate(workers):
+                if not process.is_alive() and not stopping:
+                    logging.getLogger("champion.serving").error(
+                        "worker %s exited with %s; starting another", process.pid, process.exitcode)
+                    time.sleep(_RESTART_PAUSE)
+                    workers[i] = start()
+    finally:
+        for process in workers:
+            if process.is_alive() and process.pid:
+                os.kill(process.pid, signal.SIGTERM)  # uvicorn finishes requests in flight
+        deadline = time.time() + 15
+        for process in workers:
+            process.join(max(0.0, deadline - time.time()))
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise EndpointError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(2048)
+    sock.set_inheritable(False)
+    return sock
+
+
+def _check_port_free(where: Binding) -> None:
+    """Fail before starting workers if another program holds the port (SO_REUSEPORT would
+    not notice another champion endpoint of ours, the lock file does that)."""
+    family = socket.AF_INET6 if ":" in where.host else socket.AF_INET
+    probe = socket.socket(family, socket.SOCK_STREAM)
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        probe.bind((where.host, where.port))
+    except OSError as exc:
+        raise EndpointError(f"cannot listen on {where.host}:{where.port} for {where.environment}: "
+                            f"{exc.strerror} (another program uses the port? change "
+                            f"environments.{where.environment}.port)") from None
+    finally:
+        probe.close()
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
+                        format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+    for name in ("mlflow", "alembic", "urllib3"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.captureWarnings(True)
+    logging.getLogger("py.warnings").setLevel(logging.ERROR)

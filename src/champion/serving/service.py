@@ -1,0 +1,290 @@
+"""The scoring service of one environment: what every HTTP route calls.
+
+Holds the served version of each model and swaps versions with no downtime: a new version
+is loaded and verified beside the old one (artifact hash, self-test on its input example),
+then switched in with one assignment; requests already accepted keep the version they
+captured. A version that fails is refused, the old one keeps serving, `/health` says why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from champion import __version__
+from champion.config import EnvironmentSettings
+from champion.errors import ChampionError, NotFoundError, UnavailableError
+from champion.project import Project
+from champion.serving import inputs, v2
+from champion.serving.batching import Batcher
+from champion.serving.loaded import LoadedModel, row_count
+from champion.serving.loading import load_version
+from champion.serving.metrics import ServingMetrics
+from champion.serving.workers import WorkerBoard
+
+log = logging.getLogger("champion.serving")
+
+HEALTHY, TRANSITIONING, UNHEALTHY = "Healthy", "Transitioning", "Unhealthy"
+
+
+@dataclass
+class Refusal:
+    version: int
+    reason: str
+    at: float
+
+
+@dataclass
+class ModelSlot:
+    """What one model's alias points at and what is actually served."""
+
+    current: LoadedModel | None = None
+    target: int | None = None
+    loading: int | None = None
+    refused: Refusal | None = None
+    error: str | None = None
+
+
+class ScoringService:
+    """Serves the `alias` of every model of a project."""
+
+    def __init__(self, project: Project, environment: str, settings: EnvironmentSettings) -> None:
+        from champion.pipelines.workspace import Workspace
+
+        self.project = project
+        self.environment = environment
+        self.settings = settings
+        self.alias = settings.alias or environment
+        self.workspace = Workspace(project)
+        self.metrics = ServingMetrics()
+        self.batcher = Batcher(settings.batch_rows, observe=self.metrics.batch_rows.observe)
+        self.slots = {name: ModelSlot() for name in project.config.models}
+        self.board = WorkerBoard(project, environment)
+        self.started = time.time()
+        self._refresh_lock = asyncio.Lock()
+        self._seen_token: tuple[int, ...] | None = None
+        self._default = _default_model(project)
+
+    # ---- model lookup -----------------------------------------------------------------------
+    def model_name(self, name: str | None) -> str:
+        if name is None:
+            if self._default is None:
+                raise NotFoundError(f"this project serves several models ({', '.join(self.slots)}): "
+                                    "use /v2/models/NAME/infer")
+            return self._default
+        if name not in self.slots:
+            raise NotFoundError(f"no model {name!r} here (models: {', '.join(self.slots)})")
+        return name
+
+    def metric_label(self, name: str | None) -> str:
+        """A bounded label for metrics: a known model's name, else `-`."""
+        if name is None:
+            return self._default or "-"
+        return name if name in self.slots else "-"
+
+    def served(self, name: str | None) -> LoadedModel:
+        """The version serving `name` right now (captured once per request)."""
+        name = self.model_name(name)
+        current = self.slots[name].current
+        if current is None:
+            raise UnavailableError(f"no version of {name} is served: {self._why_empty(name)}")
+        return current
+
+    # ---- scoring --------------------------------------------------------------------------
+    async def score(self, name: str | None, payload: Any, request_id: str | None = None) -> dict[str, Any]:
+        """The seeds' contract: `{"data": [...]}` -> `{"result": [...], ...}`."""
+        model = self.served(name)
+        document: dict[str, Any] = {"model": model.name, "version": model.version,
+                                    "request_id": request_id or uuid.uuid4().hex}
+        if model.task == "forecasting":
+            steps = inputs.score_steps(payload)
+            times, values = await self.batcher.run(model.forecast, steps)
+            self.metrics.rows.labels(model.name).inc(steps)
+            return {**document, "result": values.tolist(), "time": times}
+        rows = inputs.score_rows(model, payload, self.settings.max_batch_rows)
+        labels, proba = await self.batcher.predict(model, rows)
+        self.metrics.rows.labels(model.name).inc(row_count(rows))
+        return {**document, "result": [_plain(v) for v in labels.tolist()], "classes": model.classes,
+                "probabilities": proba.tolist()}
+
+    async def infer(self, name: str, body: bytes, header_length: str | None) -> tuple[bytes, int | None]:
+        """`POST /v2/models/{name}/infer`: the response body and its JSON header length."""
+        model = self.served(name)
+        request = v2.parse_request(body, header_length)
+        if model.task == "forecasting":
+            steps = v2.forecast_steps(request)
+            times, values = await self.batcher.run(model.forecast, steps)
+            tensors = v2.forecast_outputs(times, values)
+        else:
+            rows = v2.classifier_rows(model, request, self.settings.max_batch_rows)
+            labels, proba = await self.batcher.predict(model, rows)
+            tensors = v2.classifier_outputs(model, labels, proba)
+        self.metrics.rows.labels(model.name).inc(tensors[0].shape[0])
+        return v2.response(model, request, tensors)
+
+    # ---- health and metadata ------------------------------------------------------------------
+    def model_state(self, name: str) -> str:
+        slot = self.slots[name]
+        if slot.current is None:
+            return TRANSITIONING if slot.loading is not None else UNHEALTHY
+        if slot.loading is not None or (slot.target is not None and slot.target != slot.current.version
+                                         and not _refused(slot, slot.target)):
+            return TRANSITIONING
+        return HEALTHY
+
+    def health(self) -> dict[str, Any]:
+        """`GET /health`: Healthy, Transitioning or Unhealthy, per model and for the endpoint
+        (across every worker process of it)."""
+        models = {}
+        for name, slot in self.slots.items():
+            entry: dict[str, Any] = {"state": self.model_state(name), "alias": self.alias,
+                                     "version": slot.current.version if slot.current else None,
+                                     "alias_version": slot.target}
+            if slot.loading is not None:
+                entry["loading"] = slot.loading
+            if slot.refused is not None:
+                entry["refused"] = {"version": slot.refused.version, "reason": slot.refused.reason,
+                                    "at": slot.refused.at}
+            if slot.current is None:
+                entry["reason"] = self._why_empty(name)
+            models[name] = entry
+        own = _overall(entry["state"] for entry in models.values())
+        workers = self.board.read()
+        versions = {(w.get("models") or {}).get(n, {}).get("version") for w in workers for n in self.slots}
+        status = own
+        if own == HEALTHY and any(w.get("status") != HEALTHY for w in workers):
+            status = TRANSITIONING
+        if own == HEALTHY and len(self.slots) == 1 and len(versions) > 1:
+            status = TRANSITIONING
+        return {"status": status, "environment": self.environment, "alias": self.alias,
+                "models": models, "workers": workers, "pid": self.board.pid,
+                "uptime_seconds": round(time.time() - self.started, 1)}
+
+    def metadata(self) -> dict[str, Any]:
+        """`GET /metadata`: what is served, with the contract of each model."""
+        models: dict[str, dict[str, Any]] = {}
+        for name, slot in self.slots.items():
+            model = slot.current
+            if model is None:
+                models[name] = {"version": None, "state": self.model_state(name)}
+                continue
+            models[name] = {"version": model.version, "run_id": model.run_id, "recipe": model.recipe_spec,
+                            "task": model.task, "sha256": model.sha256, "loaded_at": model.loaded_at,
+                            "inputs": [{"name": c.name, "type": c.kind} for c in model.columns],
+                            "classes": model.classes, "v2": v2.model_metadata(model)}
+        return {"service": "champion", "version": __version__, "environment": self.environment,
+                "alias": self.alias, "default_model": self._default, "models": models}
+
+    # ---- swapping -------------------------------------------------------------------------
+    async def refresh(self, force: bool = False) -> dict[str, Any]:
+        """Read the alias of every model; load, verify and switch in versions that moved.
+
+        `force` retries a version that was refused before (the admin reload)."""
+        async with self._refresh_lock:
+            token = self.workspace.registry.change_token()
+            if not force and token is not None and token == self._seen_token:
+                return self.health()  # nothing was written to the registry since the last look
+            try:
+                targets = await asyncio.to_thread(self._alias_targets)
+            except ChampionError as exc:
+                log.warning("reading the %s alias failed: %s", self.alias, exc)
+                for slot in self.slots.values():
+                    slot.error = str(exc)
+                return self.health()
+            for name, target in targets.items():
+                slot = self.slots[name]
+                slot.target, slot.error = target, None
+                if target is None or (slot.current is not None and slot.current.version == target):
+                    continue
+                if _refused(slot, target) and not force:
+                    continue
+                await self._swap(name, target)
+            self._seen_token = token
+            self.board.write(self._worker_status())
+            return self.health()
+
+    async def watch(self) -> None:
+        """Poll the alias until cancelled."""
+        while True:
+            await self.refresh()
+            await asyncio.sleep(self.settings.poll_seconds)
+
+    def close(self) -> None:
+        self.batcher.close()
+        self.board.remove()
+
+    async def _swap(self, name: str, version: int) -> None:
+        slot = self.slots[name]
+        slot.loading = version
+        self.board.write(self._worker_status())
+        try:
+            loaded = await asyncio.to_thread(load_version, self.workspace, name, version)
+        except ChampionError as exc:
+            slot.refused = Refusal(version, str(exc), time.time())
+            self.metrics.refusals.labels(name).inc()
+            log.error("refused %s version %s: %s", name, version, exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - a broken version must never stop the service
+            slot.refused = Refusal(version, f"{type(exc).__name__}: {exc}", time.time())
+            self.metrics.refusals.labels(name).inc()
+            log.exception("refused %s version %s", name, version)
+            return
+        finally:
+            slot.loading = None
+        old, slot.current, slot.refused = slot.current, loaded, None
+        # Long-lived objects (MLflow, the model) leave the cycle collector's view, so its full
+        # collections under load stay short. Reference counting still frees the old model.
+        gc.freeze()
+        self.metrics.version.labels(name).set(version)
+        self.metrics.swaps.labels(name).inc()
+        log.info("%s: serving version %s (was %s)", name, version, old.version if old else None)
+        # `old` is dropped here; requests that captured it finish with it and release it.
+
+    def _alias_targets(self) -> dict[str, int | None]:
+        return {name: self.workspace.registry.aliases(name).get(self.alias) for name in self.slots}
+
+    def _worker_status(self) -> dict[str, Any]:
+        return {"status": _overall(self.model_state(n) for n in self.slots),
+                "models": {n: {"version": s.current.version if s.current else None, "state": self.model_state(n)}
+                           for n, s in self.slots.items()}}
+
+    def _why_empty(self, name: str) -> str:
+        slot = self.slots[name]
+        if slot.error:
+            return f"the registry could not be read: {slot.error}"
+        if slot.loading is not None:
+            return f"version {slot.loading} is loading"
+        if slot.refused is not None:
+            return f"version {slot.refused.version} was refused: {slot.refused.reason}"
+        if slot.target is None:
+            return f"no version of {name} has the alias {self.alias!r} yet (run `champion deploy {self.environment}`)"
+        return "not loaded yet"
+
+
+def _refused(slot: ModelSlot, version: int) -> bool:
+    return slot.refused is not None and slot.refused.version == version
+
+
+def _overall(states: Any) -> str:
+    states = list(states)
+    if UNHEALTHY in states:
+        return UNHEALTHY
+    if TRANSITIONING in states:
+        return TRANSITIONING
+    return HEALTHY
+
+
+def _default_model(project: Project) -> str | None:
+    try:
+        return project.model_name(None)
+    except ChampionError:
+        return None
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
