@@ -25,7 +25,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 from champion import __version__  # noqa: E402
 from champion.cli import render  # noqa: E402
-from champion.cli.errors import EXIT_CHECK_FAILED, EXIT_REJECTED, Exit, handled  # noqa: E402
+from champion.cli.errors import EXIT_REJECTED, Exit, handled  # noqa: E402
 from champion.errors import UsageError  # noqa: E402
 from champion.project import STATE_DIR, Project  # noqa: E402
 
