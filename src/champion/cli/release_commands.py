@@ -10,7 +10,6 @@ import typer
 
 from champion.cli import render
 from champion.cli.app import (
-    EXIT_CHECK_FAILED,
     JsonOpt,
     ModelArg,
     OutOpt,
@@ -21,7 +20,7 @@ from champion.cli.app import (
     _workspace,
     app,
 )
-from champion.cli.errors import EXIT_REJECTED, Exit, handled
+from champion.cli.errors import EXIT_CHECK_FAILED, EXIT_REJECTED, Exit, handled
 from champion.errors import UsageError
 
 EnvArg = Annotated[str, typer.Argument(help="Environment from champion.toml, e.g. staging or production.")]
