@@ -1,0 +1,77 @@
+"""What the Docker and Kubernetes exports share: the result, names, and how to serve."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from champion.config import EnvironmentSettings
+from champion.errors import NotFoundError
+from champion.project import Project
+
+SERVE_ROOT = "/srv/project"
+"""Where the project sits inside the image."""
+READY_PATH = "/v2/health/ready"
+LIVE_PATH = "/v2/health/live"
+USER_ID = 10001
+"""Non-root user (and group) the endpoint runs as, in the image and in the pod."""
+
+
+@dataclass
+class ExportResult:
+    """What an export wrote: `files` are relative to `out`, in sorted order."""
+
+    kind: str
+    out: str
+    environment: str
+    files: list[str]
+    image: str | None = None
+    notes: list[str] = field(default_factory=list)
+    """Things the user should know (e.g. no version carries the environment's alias yet)."""
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def environment_settings(project: Project, environment: str) -> EnvironmentSettings:
+    """The settings of `environment`; `NotFoundError` naming the known ones otherwise."""
+    environments = project.config.environments
+    if environment not in environments:
+        known = ", ".join(environments) or "none declared ([environments.NAME] in champion.toml)"
+        raise NotFoundError(f"no environment {environment!r} in {project.root / 'champion.toml'} "
+                            f"(environments: {known})")
+    return environments[environment]
+
+
+def slug(text: str) -> str:
+    """`text` as a DNS-1123 label part: lowercase letters, digits and '-'."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "project"
+
+
+def app_name(project: Project, environment: str) -> str:
+    """`champion-<project>-<env>`: the app label and the name of the Kubernetes objects."""
+    return f"champion-{slug(project.config.project.name)}-{slug(environment)}"[:63].rstrip("-")
+
+
+def default_image(project: Project) -> str:
+    """The tag the Docker export's README builds, and the Kubernetes export's default."""
+    return f"champion-{slug(project.config.project.name)}:latest"
+
+
+def serve_args(environment: str, workers: int | None = None) -> list[str]:
+    """Arguments of `champion` that serve `environment` from the project in the image."""
+    args = ["serve", environment, "--project", SERVE_ROOT, "--host", "0.0.0.0"]
+    if workers is not None:
+        args += ["--workers", str(workers)]
+    return args
+
+
+def uses_embedded_registry(project: Project) -> bool:
+    """True when the registry is the default SQLite file under `.champion/`."""
+    return project.config.project.tracking_uri is None
+
+
+def files_under(folder: Path) -> list[str]:
+    """Every file below `folder`, as sorted POSIX paths relative to it."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
