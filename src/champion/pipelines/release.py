@@ -67,7 +67,7 @@ def deploy(ws: Workspace, environment: str, model: str, version: int | None = No
         if previous != version:
             move_alias_locked(ws, model, alias, version, previous, reason or f"deploy to {environment}")
     try:
-        with progress.step(f"starting the {environment} endpoint"):
+        with progress.step(f"{environment} endpoint up"):
             endpoints.start(ws, environment)
         with progress.step(f"waiting for {environment} to serve {model} version {version}"):
             health = endpoints.wait_for_version(ws, environment, model, version, settings.startup_seconds)
