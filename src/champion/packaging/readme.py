@@ -81,7 +81,7 @@ Open Inference Protocol under `/v2`; the API is described at `/docs`.
 {source}
 ## What is in this folder
 
-- `Dockerfile`, `.dockerignore`: python:3.11-slim, non-root user, telemetry off
+- `Dockerfile`, `.dockerignore`: a slim Python 3.11 base, non-root user, telemetry off
   (`MLFLOW_DISABLE_TELEMETRY=true`), `EXPOSE {port}`, HEALTHCHECK on `{READY_PATH}`.
 - `requirements.txt`: champion's runtime requirements, pinned to the versions it was
   exported with; `champion-src/`: champion's source, installed with `pip install`.

@@ -30,6 +30,8 @@ def snapshot_database(source: Path, target: Path, relocate: dict[str, str] | Non
         dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
         rewritten = _relocate(dst, relocate or {})
         dst.commit()
+        if rewritten:
+            dst.execute("VACUUM")  # drop the old values from free space: no path of this machine
     return rewritten
 
 
