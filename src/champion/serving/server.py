@@ -104,6 +104,9 @@ def run_worker(root: str, environment: str, host: str, port: int) -> None:
     from champion.serving.service import ScoringService
 
     _configure_logging()
+    # A version loads in a thread while the event loop keeps answering; a shorter GIL switch
+    # interval (default 5 ms) lets the loop back in sooner, so swaps barely show in latency.
+    sys.setswitchinterval(0.001)
     project = Project.open(root)
     service = ScoringService(project, environment, environment_settings(project, environment))
     sock = _listening_socket(host, port)
