@@ -30,6 +30,7 @@ Results: a table and the targets on stdout, JSON in benchmarks/results/serving.j
 from __future__ import annotations
 
 import argparse
+import functools
 import csv
 import glob
 import json
@@ -243,7 +244,7 @@ def parse_wrk(output: str) -> dict[str, Any]:
     result["non_2xx"] = int(non2xx.group(1)) if non2xx else 0
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     result["socket_errors"] = dict(zip(("connect", "read", "write", "timeout"),
-                                       map(int, sockets.groups()) if sockets else (0, 0, 0, 0)))
+                                       map(int, sockets.groups()) if sockets else (0, 0, 0, 0), strict=False))
     result["errors"] = result["non_2xx"] + sum(result["socket_errors"].values())
     exact = re.search(r"^RESULT (\{.*\})$", output, re.MULTILINE)  # from post.lua's done()
     if exact:
@@ -434,9 +435,9 @@ class Bench:
             c_labels, c_proba = answers("champion", self.urls["champion"], rows)
             m_labels, m_proba = answers("mlflow", self.urls["mlflow"], rows)
             if len(c_labels) != len(rows) or c_labels != m_labels:
-                differ = sum(a != b for a, b in zip(c_labels, m_labels))
+                differ = sum(a != b for a, b in zip(c_labels, m_labels, strict=False))
                 raise RuntimeError(f"champion and MLflow disagree on {differ} of {len(rows)} {name} labels")
-            gap = max(abs(a - b) for a, b in zip(c_proba, m_proba))
+            gap = max(abs(a - b) for a, b in zip(c_proba, m_proba, strict=False))
             if gap > 1e-9:
                 raise RuntimeError(f"probabilities differ by up to {gap} on the {name}")
             check[name] = {"rows": len(rows), "same_labels": True, "max_probability_gap": gap,
@@ -497,7 +498,33 @@ class Bench:
             result["control"] = self.deploys_under_load([1] * count)  # the promotions end on version 1
         return result
 
+    def deploy(self, version: int) -> subprocess.CompletedProcess[str]:
+        """One promotion: `champion deploy` as a new process (--promote-with cli), or the same
+        service function called from this long-lived process, as the agent calls it (api)."""
+        if self.args.promote_with == "cli":
+            return champion("deploy", "staging", "--version", str(version), "--project", str(self.project),
+                            "-q", "--json", check=False)
+        from champion.errors import ChampionError
+        from champion.pipelines.release import deploy
+
+        try:
+            result = deploy(self.workspace, "staging", "spam", version)
+        except ChampionError as exc:
+            return subprocess.CompletedProcess([], 1, "", str(exc))
+        return subprocess.CompletedProcess([], 0, json.dumps(result.as_dict()), "")
+
+    @functools.cached_property
+    def workspace(self) -> Any:
+        from champion.pipelines.workspace import Workspace
+        from champion.project import Project
+
+        workspace = Workspace(Project.open(self.project))
+        workspace.registry  # import MLflow and open the store now, not during a measured phase
+        return workspace
+
     def deploys_under_load(self, versions: list[int]) -> dict[str, Any]:
+        if self.args.promote_with == "api":
+            self.workspace  # noqa: B018 - warm before the load starts
         url, body, sid = self.urls["champion"], self.bodies["champion", "one"], self.champion_sid
         loadavg = os.getloadavg()[0]
         server_before, children_before, machine_before = session_cpu(sid), children_cpu(), machine_cpu()
@@ -507,13 +534,12 @@ class Bench:
         try:
             time.sleep(2.0)
             for i, version in enumerate(versions):
-                cpu, started = children_cpu(), time.monotonic()
-                done = champion("deploy", "staging", "--version", str(version), "--project", str(self.project),
-                                "-q", "--json", check=False)
+                cpu, started = children_cpu() + own_cpu(), time.monotonic()
+                done = self.deploy(version)
                 seconds = time.monotonic() - started
                 served = json.loads(done.stdout) if done.returncode == 0 else {}
                 deploys.append({"version": version, "previous": served.get("previous"), "exit_code": done.returncode,
-                                "seconds": round(seconds, 2), "cli_cpu_s": round(children_cpu() - cpu, 2),
+                                "seconds": round(seconds, 2), "cli_cpu_s": round(children_cpu() + own_cpu() - cpu, 2),
                                 "state": served.get("state"), "served": served.get("version")})
                 print(f"  deploy {i + 1:2}: version {version} in {seconds:.1f} s -> exit {done.returncode}"
                       f"{'' if done.returncode == 0 else ': ' + done.stderr.strip()[-300:]}", flush=True)
@@ -611,6 +637,11 @@ def _interrupted(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # SIGTERM: stop the servers and wrk on the way out, like Ctrl-C
 
 
+def own_cpu() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=1, help="worker processes of each server (default 1)")
@@ -619,6 +650,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1,
                         help="measured runs per server and scenario; the median is reported (default 1)")
     parser.add_argument("--promotions", type=int, default=10, help="deploys under load (0: skip the phase)")
+    parser.add_argument("--promote-with", choices=["api", "cli"], default="api",
+                        help="api: promotions call champion's deploy() from this long-lived process, as the "
+                             "agent does (default); cli: each is a new `champion deploy` process (3-5 CPU s "
+                             "of imports each, competing with the server on a 2-core machine)")
     parser.add_argument("--no-control", dest="control", action="store_false",
                         help="skip the control phase (deploys of the version already served)")
     parser.add_argument("--quick", action="store_true", help="3 s runs, 1 s warm-ups; writes nothing unless --out")
@@ -669,7 +704,7 @@ def main() -> None:
                      "uvicorn": metadata.version("uvicorn"),
                      "wrk": (run("wrk", "-v", check=False).stdout.splitlines() or [""])[0]},
         "settings": {"workers": args.workers, "duration_s": args.duration, "warmup_s": args.warmup,
-                     "repeat": args.repeat,
+                     "repeat": args.repeat, "promote_with": args.promote_with,
                      "wrk_timeout": TIMEOUT, "one_comment": bench.one, "batch_comments": len(bench.batch),
                      "scenarios": [{"key": k, "label": lab, "payload": p, "connections": n, "wrk_threads": t,
                                     "duration_s": args.duration * d} for k, lab, p, n, t, d in SCENARIOS]},

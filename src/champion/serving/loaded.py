@@ -56,7 +56,8 @@ class LoadedModel:
         recipe = self.recipe
         if not isinstance(recipe, Classifier):
             raise TypeError(f"{self.name} is a forecaster; ask it for steps")
-        frame = pd.DataFrame(rows, columns=[c.name for c in self.columns])
+        frame = pd.DataFrame({c.name: np.asarray(rows[c.name], dtype=object if c.kind in ("text", "string") else None)
+                              for c in self.columns}, copy=False)
         proba = np.asarray(recipe.predict_proba(frame), dtype=float)
         return recipe.classes_[np.argmax(proba, axis=1)], proba
 
