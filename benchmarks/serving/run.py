@@ -519,7 +519,7 @@ class Bench:
         from champion.project import Project
 
         workspace = Workspace(Project.open(self.project))
-        workspace.registry  # import MLflow and open the store now, not during a measured phase
+        workspace.registry  # noqa: B018 - import MLflow and open the store now, not while measuring
         return workspace
 
     def deploys_under_load(self, versions: list[int]) -> dict[str, Any]:
