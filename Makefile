@@ -26,6 +26,7 @@ test: install
 benchmarks: install
 	$(BIN)/python benchmarks/gate_decisions.py
 	$(BIN)/python benchmarks/build_overhead.py
+	$(BIN)/python benchmarks/serving/run.py   # needs wrk (apt install wrk)
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache
