@@ -4,6 +4,7 @@ health, metadata, metrics, limits, bad input, keys. One spam project per module.
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -44,8 +45,10 @@ def spam(tmp_path_factory: pytest.TempPathFactory, migrated_mlflow_db: Path):  #
     yield {"root": root, "staging": f"http://127.0.0.1:{staging}", "production": f"http://127.0.0.1:{production}",
            "pids": [e["pid"] for e in ps]}
     assert cli("down", "-p", str(root)).code == 0
-    for pid in [e["pid"] for e in ps]:
-        assert session_pids(pid) == [], "an endpoint process outlived `down`"
+    deadline = time.monotonic() + 10
+    while any(session_pids(e["pid"]) for e in ps) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [p for e in ps for p in session_pids(e["pid"])] == [], "an endpoint process outlived `down`"
 
 
 def offline(root: Path, version: int = 1):  # type: ignore[no-untyped-def]
