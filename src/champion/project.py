@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from champion.config import CONFIG_FILE, ChampionConfig, ModelSettings, load_config
+from champion.config import CONFIG_FILE, ChampionConfig, EnvironmentSettings, ModelSettings, load_config
 from champion.errors import ConfigError, NotFoundError
 
 STATE_DIR = ".champion"
@@ -58,18 +58,32 @@ class Project:
         """Where a run's metric.json and evaluation.json are written."""
         return self.state_dir / "runs" / run_id
 
+    def default_model(self) -> str | None:
+        """`default_model` from the settings, else the only model, else None."""
+        models = self.config.models
+        if self.config.project.default_model:
+            return self.config.project.default_model
+        return next(iter(models)) if len(models) == 1 else None
+
     def model_name(self, name: str | None) -> str:
         """`name`, or the project's default model when omitted."""
         models = self.config.models
         if name is None:
-            if self.config.project.default_model:
-                return self.config.project.default_model
-            if len(models) == 1:
-                return next(iter(models))
-            raise ConfigError(f"this project has several models ({', '.join(models)}): name one")
+            default = self.default_model()
+            if default is None:
+                raise ConfigError(f"this project has several models ({', '.join(models)}): name one")
+            return default
         if name not in models:
             raise NotFoundError(f"no model {name!r} in {self.root / CONFIG_FILE} (models: {', '.join(models)})")
         return name
 
     def model(self, name: str) -> ModelSettings:
         return self.config.models[self.model_name(name)]
+
+    def environment(self, name: str) -> EnvironmentSettings:
+        """The settings of environment `name`; `NotFoundError` naming the known ones otherwise."""
+        environments = self.config.environments
+        if name not in environments:
+            known = ", ".join(environments) or "none declared ([environments.NAME] in champion.toml)"
+            raise NotFoundError(f"no environment {name!r} in {self.root / CONFIG_FILE} (environments: {known})")
+        return environments[name]

@@ -6,8 +6,6 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from champion.config import EnvironmentSettings
-from champion.errors import NotFoundError
 from champion.project import Project
 
 SERVE_ROOT = "/srv/project"
@@ -32,16 +30,6 @@ class ExportResult:
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
-
-
-def environment_settings(project: Project, environment: str) -> EnvironmentSettings:
-    """The settings of `environment`; `NotFoundError` naming the known ones otherwise."""
-    environments = project.config.environments
-    if environment not in environments:
-        known = ", ".join(environments) or "none declared ([environments.NAME] in champion.toml)"
-        raise NotFoundError(f"no environment {environment!r} in {project.root / 'champion.toml'} "
-                            f"(environments: {known})")
-    return environments[environment]
 
 
 def slug(text: str) -> str:

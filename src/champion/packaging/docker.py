@@ -23,7 +23,6 @@ from champion.packaging.common import (
     USER_ID,
     ExportResult,
     default_image,
-    environment_settings,
     files_under,
     serve_args,
 )
@@ -54,7 +53,7 @@ def export_docker(project: Project, out: Path, environment: str = "production",
     `out` must be new or empty (`UsageError` otherwise); an unknown environment raises
     `NotFoundError`. On any failure the partial context is removed.
     """
-    settings = environment_settings(project, environment)
+    settings = project.environment(environment)
     out = out.expanduser().resolve()
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} exists and is not a folder")

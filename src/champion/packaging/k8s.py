@@ -22,7 +22,6 @@ from champion.packaging.common import (
     USER_ID,
     ExportResult,
     app_name,
-    environment_settings,
     serve_args,
 )
 from champion.project import Project
@@ -43,7 +42,7 @@ def export_k8s(project: Project, out: Path, environment: str, image: str, replic
 
     An unknown environment raises `NotFoundError` naming the known ones.
     """
-    settings = environment_settings(project, environment)
+    settings = project.environment(environment)
     if replicas < 1:
         raise UsageError(f"--replicas must be at least 1 (got {replicas})")
     if not image.strip():

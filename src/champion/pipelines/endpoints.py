@@ -18,7 +18,7 @@ from typing import Any
 from champion.errors import EndpointError
 from champion.pipelines.workspace import Workspace
 from champion.serving.client import EndpointClient
-from champion.serving.server import binding, environment_settings, read_endpoint
+from champion.serving.server import binding, read_endpoint
 from champion.serving.workers import endpoint_dir, pid_alive
 
 HEALTHY = "Healthy"
@@ -43,7 +43,7 @@ class EndpointInfo:
 
 
 def client(ws: Workspace, environment: str, timeout: float = 30.0) -> EndpointClient:
-    settings = environment_settings(ws.project, environment)
+    settings = ws.project.environment(environment)
     return EndpointClient(binding(ws.project, environment).url, settings.api_key_env, settings.admin_key_env,
                           timeout=timeout)
 
@@ -54,7 +54,7 @@ def info(ws: Workspace, environment: str) -> EndpointInfo:
     running = read_endpoint(ws.project, environment)
     pid = int(running["pid"]) if running and pid_alive(int(running["pid"])) else None
     url = running["url"] if running and pid else where.url
-    default = _default_model(ws)
+    default = ws.project.default_model()
     if pid is None:
         return EndpointInfo(environment, url, None, "Stopped", default, None, {}, log)
     with EndpointClient(url, timeout=2.0) as http:
@@ -76,7 +76,7 @@ def start(ws: Workspace, environment: str, timeout: float | None = None) -> Endp
     current = info(ws, environment)
     if current.pid is not None:
         return current
-    settings = environment_settings(ws.project, environment)
+    settings = ws.project.environment(environment)
     folder = endpoint_dir(ws.project, environment)
     folder.mkdir(parents=True, exist_ok=True)
     log_path = folder / "endpoint.log"
@@ -151,11 +151,6 @@ def wait_for_version(ws: Workspace, environment: str, model: str, version: int |
 def _served(health: dict[str, Any], model: str) -> str:
     entry = (health.get("models") or {}).get(model) or {}
     return f"version {entry.get('version')}"
-
-
-def _default_model(ws: Workspace) -> str | None:
-    models = list(ws.project.config.models)
-    return ws.project.config.project.default_model or (models[0] if len(models) == 1 else None)
 
 
 def _process_group(pid: int) -> int | None:

@@ -18,7 +18,6 @@ from champion.pipelines.aliases import CHAMPION, lock_name, move_alias, move_ali
 from champion.pipelines.progress import Progress, silent
 from champion.pipelines.smoke import SmokeReport, smoke_test
 from champion.pipelines.workspace import Workspace
-from champion.serving.server import environment_settings
 
 
 @dataclass
@@ -47,13 +46,13 @@ class ReleaseResult:
 
 
 def alias_of(ws: Workspace, environment: str) -> str:
-    return environment_settings(ws.project, environment).alias or environment
+    return ws.project.environment(environment).alias or environment
 
 
 def deploy(ws: Workspace, environment: str, model: str, version: int | None = None,
            progress: Progress = silent, reason: str | None = None) -> DeployResult:
     """Point `environment` at `version` (default: the champion) and wait until it serves it."""
-    settings = environment_settings(ws.project, environment)
+    settings = ws.project.environment(environment)
     alias = alias_of(ws, environment)
     aliases = ws.registry.aliases(model)
     if version is None:
@@ -97,7 +96,7 @@ def rollback(ws: Workspace, environment: str, model: str, progress: Progress = s
     if running:
         with progress.step(f"waiting for {environment} to serve {model} version {target}"):
             health = endpoints.wait_for_version(ws, environment, model, target,
-                                                environment_settings(ws.project, environment).startup_seconds)
+                                                ws.project.environment(environment).startup_seconds)
         state = str(health.get("status"))
     return DeployResult(environment, model, target, current, endpoints.info(ws, environment).url, state)
 

@@ -21,7 +21,6 @@ from champion.pipelines.workspace import Workspace
 from champion.registry.mlflow_registry import TAG
 from champion.serving.loaded import LoadedModel
 from champion.serving.loading import load_version
-from champion.serving.server import environment_settings
 
 SMOKE_FILE = "smoke-test.json"
 _CHUNK = 100
@@ -55,7 +54,7 @@ class SmokeReport:
 
 
 def smoke_test(ws: Workspace, environment: str, model: str, out_dir: Path | None = None) -> SmokeReport:
-    settings = environment_settings(ws.project, environment).smoke
+    settings = ws.project.environment(environment).smoke
     where = endpoints.info(ws, environment)
     report = SmokeReport(environment, model, None, where.url)
     if where.pid is None:
@@ -139,7 +138,7 @@ def _check_forecast(ws: Workspace, http: Any, offline: LoadedModel, report: Smok
     gap = float(np.max(np.abs(np.asarray(answer["result"]) - expected)))
     report.checks.append(Check("forecast", len(answer["result"]) == horizon and gap <= 1e-6 * max(1.0, float(np.max(np.abs(expected)))),
                                f"{horizon} steps, largest gap to the offline forecast {gap:.1e}"))
-    settings = environment_settings(ws.project, report.environment).smoke
+    settings = ws.project.environment(report.environment).smoke
     _check_latency(http, [1], offline.name, settings, report)
 
 

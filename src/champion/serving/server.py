@@ -47,18 +47,8 @@ class Binding:
 
 def binding(project: Project, environment: str, host: str | None = None, port: int | None = None,
             workers: int | None = None) -> Binding:
-    settings = environment_settings(project, environment)
+    settings = project.environment(environment)
     return Binding(environment, host or settings.host, port or settings.port, workers or settings.workers)
-
-
-def environment_settings(project: Project, environment: str) -> Any:
-    environments = project.config.environments
-    if environment not in environments:
-        from champion.errors import NotFoundError
-
-        known = ", ".join(environments) or "none declared"
-        raise NotFoundError(f"no environment {environment!r} in champion.toml (environments: {known})")
-    return environments[environment]
 
 
 def read_endpoint(project: Project, environment: str) -> dict[str, Any] | None:
@@ -108,7 +98,7 @@ def run_worker(root: str, environment: str, host: str, port: int) -> None:
     # interval (default 5 ms) lets the loop back in sooner, so swaps barely show in latency.
     sys.setswitchinterval(0.001)
     project = Project.open(root)
-    service = ScoringService(project, environment, environment_settings(project, environment))
+    service = ScoringService(project, environment, project.environment(environment))
     sock = _listening_socket(host, port)
     config = uvicorn.Config(create_app(service), loop="uvloop", http="httptools", lifespan="on",
                             access_log=False, log_level="warning", timeout_graceful_shutdown=10)

@@ -68,7 +68,7 @@ class ScoringService:
         self.started = time.time()
         self._refresh_lock = asyncio.Lock()
         self._seen_token: tuple[int, ...] | None = None
-        self._default = _default_model(project)
+        self._default = project.default_model()
 
     # ---- model lookup -----------------------------------------------------------------------
     def model_name(self, name: str | None) -> str:
@@ -277,13 +277,6 @@ def _overall(states: Any) -> str:
     if TRANSITIONING in states:
         return TRANSITIONING
     return HEALTHY
-
-
-def _default_model(project: Project) -> str | None:
-    try:
-        return project.model_name(None)
-    except ChampionError:
-        return None
 
 
 def _plain(value: Any) -> Any:
