@@ -27,7 +27,18 @@ from champion import __version__  # noqa: E402
 from champion.cli import render  # noqa: E402
 from champion.cli.errors import EXIT_REJECTED, Exit, handled  # noqa: E402
 from champion.errors import UsageError  # noqa: E402
-from champion.project import STATE_DIR, Project  # noqa: E402
+from champion.cli.options import (  # noqa: E402
+    JsonOpt,
+    ModelArg,
+    OutOpt,
+    ParamOpt,
+    ProjectOpt,
+    QuietOpt,
+    RunOpt,
+    log_dir,
+    workspace,
+)
+from champion.project import Project  # noqa: E402
 
 app = typer.Typer(
     name="champion",
@@ -47,34 +58,6 @@ app = typer.Typer(
 )
 
 TEMPLATES = ("youtube-spam", "transactions")
-
-ProjectOpt = Annotated[
-    Path, typer.Option("--project", "-p", envvar="CHAMPION_PROJECT",
-                       help="Project folder (holds champion.toml). [env: CHAMPION_PROJECT]")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout (for automation).")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.")]
-ModelArg = Annotated[str | None, typer.Argument(help="Model name (may be omitted when the project has one).")]
-ParamOpt = Annotated[
-    list[str] | None,
-    typer.Option("--param", help="Override a recipe parameter for this run: KEY=VALUE (repeatable)."),
-]
-OutOpt = Annotated[
-    Path | None, typer.Option("--out", help="Also write the result file(s) into this folder (e.g. a CI artifact dir).")
-]
-RunOpt = Annotated[str, typer.Option("--run", help="MLflow run id of the challenger (printed by `train`).")]
-
-
-def _workspace(project: Path):  # type: ignore[no-untyped-def]
-    from champion.pipelines.workspace import Workspace
-
-    return Workspace(Project.open(project))
-
-
-def _log_dir(project: Path) -> Path | None:
-    folder = Path(project).expanduser().resolve() / STATE_DIR
-    return folder / "logs" if folder.is_dir() else None
-
 
 def _verdict_exit(document: dict) -> None:  # type: ignore[type-arg]
     if document["verdict"] == "REJECT":
@@ -122,10 +105,10 @@ def ingest(
     in a time series. On any problem it names the file, row and column, exits with 2 and
     stores nothing.
     """
-    with handled(as_json, lambda: _log_dir(project)):
+    with handled(as_json, lambda: log_dir(project)):
         from champion.pipelines.ingest import ingest as run_ingest
 
-        ws = _workspace(project)
+        ws = workspace(project)
         report = run_ingest(ws, ws.project.model_name(model), data_files, render.RichProgress(quiet))
         if as_json:
             render.print_json(report.as_dict())
@@ -148,11 +131,11 @@ def train(
     quiet: QuietOpt = False,
 ) -> None:
     """Train a challenger (one MLflow run) and write metric.json with its golden-set metrics."""
-    with handled(as_json, lambda: _log_dir(project)):
+    with handled(as_json, lambda: log_dir(project)):
         from champion.pipelines.training import parse_params
         from champion.pipelines.training import train as run_train
 
-        ws = _workspace(project)
+        ws = workspace(project)
         result = run_train(ws, ws.project.model_name(model), parse_params(param or []),
                            render.RichProgress(quiet), out)
         if as_json:
@@ -176,10 +159,10 @@ def evaluate(
 
     Exits 3 when the verdict is REJECT.
     """
-    with handled(as_json, lambda: _log_dir(project)):
+    with handled(as_json, lambda: log_dir(project)):
         from champion.pipelines.evaluation import evaluate as run_evaluate
 
-        ws = _workspace(project)
+        ws = workspace(project)
         result = run_evaluate(ws, ws.project.model_name(model), run, progress=render.RichProgress(quiet), out_dir=out)
         _show(result.document, as_json)
         if not as_json:
@@ -201,10 +184,10 @@ def register(
     If the champion changed since the run was evaluated, it is evaluated again first. A REJECT
     registers nothing and exits 3.
     """
-    with handled(as_json, lambda: _log_dir(project)):
+    with handled(as_json, lambda: log_dir(project)):
         from champion.pipelines.registration import register as run_register
 
-        ws = _workspace(project)
+        ws = workspace(project)
         result = run_register(ws, ws.project.model_name(model), run, progress=render.RichProgress(quiet), out_dir=out)
         _show(result.document, as_json)
         _verdict_exit(result.document)
@@ -225,11 +208,11 @@ def build(
     is untouched). --json prints the evaluation (verdict, reasons, run_id, version, challenger,
     champion).
     """
-    with handled(as_json, lambda: _log_dir(project)):
+    with handled(as_json, lambda: log_dir(project)):
         from champion.pipelines.build import build as run_build
         from champion.pipelines.training import parse_params
 
-        ws = _workspace(project)
+        ws = workspace(project)
         result = run_build(ws, ws.project.model_name(model), parse_params(param or []),
                            render.RichProgress(quiet), out)
         _show(result.document, as_json)
@@ -243,10 +226,10 @@ def status(
     as_json: JsonOpt = False,
 ) -> None:
     """Where each alias of each model points, with the version's golden-set metrics."""
-    with handled(as_json, lambda: _log_dir(project)):
+    with handled(as_json, lambda: log_dir(project)):
         from champion.pipelines.status import status as read_status
 
-        ws = _workspace(project)
+        ws = workspace(project)
         document = read_status(ws, model)
         if as_json:
             render.print_json(document)
@@ -262,10 +245,10 @@ def history(
     as_json: JsonOpt = False,
 ) -> None:
     """Every alias move of a model: when, who, from which version to which, and why."""
-    with handled(as_json, lambda: _log_dir(project)):
+    with handled(as_json, lambda: log_dir(project)):
         from champion.pipelines.status import history as read_history
 
-        ws = _workspace(project)
+        ws = workspace(project)
         name = ws.project.model_name(model)
         moves = read_history(ws, name, alias)
         if as_json:

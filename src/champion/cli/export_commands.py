@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from champion.cli import render
 from champion.cli.errors import handled
-from champion.project import STATE_DIR
+from champion.cli.options import JsonOpt, ProjectOpt, log_dir
 
 if TYPE_CHECKING:
     from champion.packaging import ExportResult
@@ -29,19 +29,6 @@ export_app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
-
-# The same options as the other commands (see champion.cli.app).
-ProjectOpt = Annotated[
-    Path, typer.Option("--project", "-p", envvar="CHAMPION_PROJECT",
-                       help="Project folder (holds champion.toml). [env: CHAMPION_PROJECT]")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout (for automation).")]
-
-
-def _log_dir(project: Path) -> Path | None:
-    folder = Path(project).expanduser().resolve() / STATE_DIR
-    return folder / "logs" if folder.is_dir() else None
-
 
 @export_app.command()
 def docker(
@@ -58,7 +45,7 @@ def docker(
     and has a HEALTHCHECK on /v2/health/ready. README.md in the context says how to build
     and run it. Exits 2 when the folder is not empty or the environment is unknown.
     """
-    with handled(as_json, lambda: _log_dir(project)):
+    with handled(as_json, lambda: log_dir(project)):
         from champion.packaging import export_docker
         from champion.project import Project
 
@@ -83,7 +70,7 @@ def k8s(
     and workers, resources per worker; the Service listens on port 80. Exits 2 when the
     environment is unknown.
     """
-    with handled(as_json, lambda: _log_dir(project)):
+    with handled(as_json, lambda: log_dir(project)):
         from champion.packaging import export_k8s
         from champion.packaging.common import default_image
         from champion.project import Project

@@ -9,17 +9,8 @@ from typing import Annotated
 import typer
 
 from champion.cli import render
-from champion.cli.app import (
-    JsonOpt,
-    ModelArg,
-    OutOpt,
-    ProjectOpt,
-    QuietOpt,
-    _log_dir,
-    _verdict_exit,
-    _workspace,
-    app,
-)
+from champion.cli.app import app
+from champion.cli.options import JsonOpt, ModelArg, OutOpt, ProjectOpt, QuietOpt, log_dir, workspace
 from champion.cli.errors import EXIT_CHECK_FAILED, EXIT_REJECTED, Exit, handled
 from champion.errors import UsageError
 
@@ -43,7 +34,7 @@ def serve(
     Inference Protocol under /v2, GET /health, /metadata, /metrics, /docs. Versions are
     swapped in without downtime when the alias moves.
     """
-    with handled(False, lambda: _log_dir(project)):
+    with handled(False, lambda: log_dir(project)):
         from champion.project import Project
         from champion.serving.server import binding
         from champion.serving.server import serve as run_serve
@@ -62,11 +53,11 @@ def up(
     as_json: JsonOpt = False,
 ) -> None:
     """Start endpoints in the background (all environments, or one); no-op if running."""
-    with handled(as_json, lambda: _log_dir(project)):
+    with handled(as_json, lambda: log_dir(project)):
         from champion.pipelines import endpoints
 
-        ws = _workspace(project)
-        names = [environment] if environment else list(ws.project.config.environments)
+        ws = workspace(project)
+        names = endpoints.environment_names(ws, environment)
         if not names:
             raise UsageError("this project declares no environments ([environments.NAME] in champion.toml)")
         started = [endpoints.start(ws, name) for name in names]
@@ -80,11 +71,11 @@ def down(
     as_json: JsonOpt = False,
 ) -> None:
     """Stop endpoints (all environments, or one), letting requests in flight finish."""
-    with handled(as_json, lambda: _log_dir(project)):
+    with handled(as_json, lambda: log_dir(project)):
         from champion.pipelines import endpoints
 
-        ws = _workspace(project)
-        names = [environment] if environment else list(ws.project.config.environments)
+        ws = workspace(project)
+        names = endpoints.environment_names(ws, environment)
         stopped = [endpoints.stop(ws, name) for name in names]
         _show_endpoints([e.as_dict() for e in stopped], as_json)
 
@@ -96,10 +87,10 @@ def ps(
     as_json: JsonOpt = False,
 ) -> None:
     """Endpoints of the project: environment, url, pid, state, model and version served."""
-    with handled(as_json, lambda: _log_dir(project)):
+    with handled(as_json, lambda: log_dir(project)):
         from champion.pipelines import endpoints
 
-        ws = _workspace(project)
+        ws = workspace(project)
         _show_endpoints([e.as_dict() for e in endpoints.endpoints(ws, environment)], as_json)
 
 
@@ -119,10 +110,10 @@ def deploy(
     the endpoint if it is not running, and waits until every worker reports Healthy on the
     new version. If that does not happen in time, the alias goes back and the command fails.
     """
-    with handled(as_json, lambda: _log_dir(project)):
+    with handled(as_json, lambda: log_dir(project)):
         from champion.pipelines.release import deploy as run_deploy
 
-        ws = _workspace(project)
+        ws = workspace(project)
         result = run_deploy(ws, environment, ws.project.model_name(model), version, render.RichProgress(quiet))
         if as_json:
             render.print_json(result.as_dict())
@@ -142,10 +133,10 @@ def smoke_test(
 ) -> None:
     """Check a running endpoint: health, metadata, golden-set answers equal to the offline
     predictions of its version, accuracy floor, p95 latency. Exits 4 when a check fails."""
-    with handled(as_json, lambda: _log_dir(project)):
+    with handled(as_json, lambda: log_dir(project)):
         from champion.pipelines.smoke import smoke_test as run_smoke
 
-        ws = _workspace(project)
+        ws = workspace(project)
         with render.RichProgress(quiet).step(f"smoke-testing {environment}"):
             report = run_smoke(ws, environment, ws.project.model_name(model), out)
         if as_json:
@@ -171,10 +162,10 @@ def release(
     Production goes back to its previous version when its smoke test fails. Exits 4 when a
     smoke test fails.
     """
-    with handled(as_json, lambda: _log_dir(project)):
+    with handled(as_json, lambda: log_dir(project)):
         from champion.pipelines.release import release as run_release
 
-        ws = _workspace(project)
+        ws = workspace(project)
         result = run_release(ws, ws.project.model_name(model), version, render.RichProgress(quiet), out)
         if as_json:
             render.print_json(result.as_dict())
@@ -193,10 +184,10 @@ def rollback(
     quiet: QuietOpt = False,
 ) -> None:
     """Return an environment to the version it served before its alias last moved."""
-    with handled(as_json, lambda: _log_dir(project)):
+    with handled(as_json, lambda: log_dir(project)):
         from champion.pipelines.release import rollback as run_rollback
 
-        ws = _workspace(project)
+        ws = workspace(project)
         result = run_rollback(ws, environment, ws.project.model_name(model), render.RichProgress(quiet))
         if as_json:
             render.print_json(result.as_dict())
@@ -216,10 +207,10 @@ def retrain(
 ) -> None:
     """Ingest new data, build, and release when the challenger wins (production serves
     throughout). Exits 3 on REJECT (nothing released), 4 when a smoke test fails."""
-    with handled(as_json, lambda: _log_dir(project)):
+    with handled(as_json, lambda: log_dir(project)):
         from champion.pipelines.retrain import retrain as run_retrain
 
-        ws = _workspace(project)
+        ws = workspace(project)
         result = run_retrain(ws, ws.project.model_name(model), new_data or [], render.RichProgress(quiet), out)
         if as_json:
             render.print_json(result)
@@ -231,7 +222,6 @@ def retrain(
             raise Exit(EXIT_REJECTED)
         if result.get("release") and not result["release"]["ok"]:
             raise Exit(EXIT_CHECK_FAILED)
-        _verdict_exit(result["build"])
 
 
 def _show_endpoints(documents: list[dict], as_json: bool) -> None:  # type: ignore[type-arg]

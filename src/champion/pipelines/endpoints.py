@@ -66,9 +66,13 @@ def info(ws: Workspace, environment: str) -> EndpointInfo:
     return EndpointInfo(environment, url, pid, str(health.get("status")), default, version, models, log)
 
 
+def environment_names(ws: Workspace, environment: str | None = None) -> list[str]:
+    """`[environment]`, or every environment of the project when it is None."""
+    return [environment] if environment else list(ws.project.config.environments)
+
+
 def endpoints(ws: Workspace, environment: str | None = None) -> list[EndpointInfo]:
-    names = [environment] if environment else list(ws.project.config.environments)
-    return [info(ws, name) for name in names]
+    return [info(ws, name) for name in environment_names(ws, environment)]
 
 
 def start(ws: Workspace, environment: str, timeout: float | None = None) -> EndpointInfo:
