@@ -107,20 +107,17 @@ def start(ws: Workspace, environment: str, timeout: float | None = None) -> Endp
 def stop(ws: Workspace, environment: str, timeout: float = 20.0) -> EndpointInfo:
     """Stop the endpoint (graceful, then forced) and every worker process it started."""
     running = read_endpoint(ws.project, environment)
-    before = info(ws, environment)
-    if not running or before.pid is None:
-        (endpoint_dir(ws.project, environment) / "endpoint.json").unlink(missing_ok=True)
-        return before
-    pid = before.pid
-    own_group = _process_group(pid) == pid
-    _signal(pid, signal.SIGTERM, own_group)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and pid_alive(pid) and not _zombie(pid):
-        time.sleep(0.1)
-    if pid_alive(pid) and not _zombie(pid):
-        _signal(pid, signal.SIGKILL, own_group)
-    if own_group:  # workers of the group that outlived their supervisor
-        _signal(pid, signal.SIGKILL, True)
+    pid = int(running["pid"]) if running else None
+    if pid is not None and pid_alive(pid):
+        own_group = _process_group(pid) == pid
+        _signal(pid, signal.SIGTERM, own_group)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and pid_alive(pid):
+            time.sleep(0.1)
+        if pid_alive(pid):
+            _signal(pid, signal.SIGKILL, own_group)
+        if own_group:  # workers of the group that outlived their supervisor
+            _signal(pid, signal.SIGKILL, True)
     (endpoint_dir(ws.project, environment) / "endpoint.json").unlink(missing_ok=True)
     return info(ws, environment)
 
@@ -172,14 +169,6 @@ def _signal(pid: int, signum: int, group: bool) -> None:
             os.kill(pid, signum)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-def _zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return False
 
 
 def _tail(path: Any, lines: int = 5) -> str:
