@@ -15,10 +15,11 @@ from typing import Any
 
 import numpy as np
 
+from champion.config import SmokeSettings
 from champion.pipelines import endpoints, golden_set
 from champion.pipelines.training import write_json
 from champion.pipelines.workspace import Workspace
-from champion.registry.mlflow_registry import TAG
+from champion.serving.client import EndpointClient
 from champion.serving.loaded import LoadedModel
 from champion.serving.loading import load_version
 
@@ -73,7 +74,7 @@ def smoke_test(ws: Workspace, environment: str, model: str, out_dir: Path | None
         offline = load_version(ws, model, int(version))
         status, metadata = http.get("/metadata")
         served = ((metadata or {}).get("models") or {}).get(model) or {} if status == 200 else {}
-        expected_hash = ws.registry.run(offline.run_id).tags.get(TAG + "artifact_sha256")
+        expected_hash = offline.sha256  # as registered: load_version checked the artifact against it
         report.checks.append(Check(
             "metadata", served.get("version") == version and served.get("sha256") == expected_hash,
             f"version {served.get('version')}, sha256 {str(served.get('sha256'))[:12]}... "
@@ -81,13 +82,13 @@ def smoke_test(ws: Workspace, environment: str, model: str, out_dir: Path | None
         ready_status, _ = http.get("/v2/health/ready")
         report.checks.append(Check("v2 ready", ready_status == 200, f"GET /v2/health/ready -> {ready_status}"))
         if offline.task == "forecasting":
-            _check_forecast(ws, http, offline, report)
+            _check_forecast(ws, http, offline, settings, report)
         else:
             _check_classifier(ws, http, offline, settings, report)
     return _saved(ws, report, out_dir)
 
 
-def _settled_health(http: Any, patience: float = 10.0) -> dict[str, Any]:
+def _settled_health(http: EndpointClient, patience: float = 10.0) -> dict[str, Any]:
     """The endpoint's health once it is not switching versions (a swap takes a moment)."""
     deadline = time.monotonic() + patience
     health = http.health() or {}
@@ -97,7 +98,8 @@ def _settled_health(http: Any, patience: float = 10.0) -> dict[str, Any]:
     return health
 
 
-def _check_classifier(ws: Workspace, http: Any, offline: LoadedModel, settings: Any, report: SmokeReport) -> None:
+def _check_classifier(ws: Workspace, http: EndpointClient, offline: LoadedModel, settings: SmokeSettings,
+                      report: SmokeReport) -> None:
     model = offline.name
     data = golden_set.split(ws.dataset(model), ws.settings(model), type(offline.recipe))
     if not isinstance(data, golden_set.ClassificationSplit):
@@ -128,7 +130,8 @@ def _check_classifier(ws: Workspace, http: Any, offline: LoadedModel, settings: 
     _check_latency(http, items[:1], model, settings, report)
 
 
-def _check_forecast(ws: Workspace, http: Any, offline: LoadedModel, report: SmokeReport) -> None:
+def _check_forecast(ws: Workspace, http: EndpointClient, offline: LoadedModel, settings: SmokeSettings,
+                    report: SmokeReport) -> None:
     horizon = ws.settings(offline.name).golden.horizon
     _, expected = offline.forecast(horizon)
     status, answer, _ = http.score([horizon], offline.name)
@@ -138,11 +141,10 @@ def _check_forecast(ws: Workspace, http: Any, offline: LoadedModel, report: Smok
     gap = float(np.max(np.abs(np.asarray(answer["result"]) - expected)))
     report.checks.append(Check("forecast", len(answer["result"]) == horizon and gap <= 1e-6 * max(1.0, float(np.max(np.abs(expected)))),
                                f"{horizon} steps, largest gap to the offline forecast {gap:.1e}"))
-    settings = ws.project.environment(report.environment).smoke
     _check_latency(http, [1], offline.name, settings, report)
 
 
-def _check_latency(http: Any, item: list[Any], model: str, settings: Any, report: SmokeReport) -> None:
+def _check_latency(http: EndpointClient, item: list[Any], model: str, settings: SmokeSettings, report: SmokeReport) -> None:
     seconds = []
     for _ in range(settings.requests):
         status, answer, took = http.score(item, model)
