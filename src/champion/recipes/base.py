@@ -101,6 +101,13 @@ class Forecaster(Recipe):
         """Forecast `steps` periods after `history` with the fitted parameters."""
         raise NotImplementedError
 
+    def future_dates(self, steps: int) -> pd.DatetimeIndex:
+        """The dates of the `steps` periods after `history_` (at `frequency_` when the recipe
+        recorded one, else the history's own frequency, else daily)."""
+        dates = pd.DatetimeIndex(self.history_.index)
+        freq = getattr(self, "frequency_", None) or dates.freq or pd.infer_freq(dates) or "D"
+        return pd.date_range(dates[-1], periods=steps + 1, freq=freq)[1:]
+
     def extend_history(self, series: pd.Series) -> None:
         """Forecast after `series` from now on; the fitted parameters stay as they are."""
         self.history_ = series

@@ -32,11 +32,8 @@ class RecipeModel(PythonModel):
         recipe = self.recipe
         if recipe.task == "forecasting":
             steps = int(np.asarray(model_input).ravel()[0])
-            history = recipe.history_
-            values = recipe.forecast(history, steps)
-            freq = history.index.freq or pd.infer_freq(history.index) or "D"
-            index = pd.date_range(history.index[-1], periods=steps + 1, freq=freq)[1:]
-            return pd.DataFrame({"time": index, "forecast": values})
+            values = recipe.forecast(recipe.history_, steps)
+            return pd.DataFrame({"time": recipe.future_dates(steps), "forecast": values})
         frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
         proba = recipe.predict_proba(frame)
         labels = recipe.classes_[np.argmax(proba, axis=1)]

@@ -66,12 +66,8 @@ class LoadedModel:
         recipe = self.recipe
         if not isinstance(recipe, Forecaster):
             raise TypeError(f"{self.name} is a classifier; send it rows")
-        history = recipe.history_
-        values = np.asarray(recipe.forecast(history, steps), dtype=float)
-        dates = pd.DatetimeIndex(history.index)
-        freq = getattr(recipe, "frequency_", None) or dates.freq or pd.infer_freq(dates) or "D"
-        index = pd.date_range(dates[-1], periods=steps + 1, freq=freq)[1:]
-        return [t.isoformat() for t in index], values
+        values = np.asarray(recipe.forecast(recipe.history_, steps), dtype=float)
+        return [t.isoformat() for t in recipe.future_dates(steps)], values
 
     def self_test(self, example: Any) -> None:
         """Predict the input example logged with the version; `RegistryError` if the answer is
