@@ -81,7 +81,7 @@ def deploy(ws: Workspace, environment: str, model: str, version: int | None = No
 def rollback(ws: Workspace, environment: str, model: str, progress: Progress = silent) -> DeployResult:
     """Return `environment` to the version it served before its alias last moved."""
     alias = alias_of(ws, environment)
-    moves = [m for m in ws.state.moves(model, alias)]
+    moves = ws.state.moves(model, alias)
     current = ws.registry.aliases(model).get(alias)
     if not moves or moves[-1].from_version is None:
         raise NotFoundError(f"{environment} has no previous version of {model} to return to")
@@ -91,14 +91,14 @@ def rollback(ws: Workspace, environment: str, model: str, progress: Progress = s
     target = moves[-1].from_version
     with ws.state.lock(lock_name(model)):
         move_alias_locked(ws, model, alias, target, current, f"rollback of {environment}")
-    running = endpoints.info(ws, environment).pid is not None
-    state = "Stopped"
-    if running:
+    endpoint = endpoints.info(ws, environment)
+    state = endpoint.state
+    if endpoint.pid is not None:
         with progress.step(f"waiting for {environment} to serve {model} version {target}"):
             health = endpoints.wait_for_version(ws, environment, model, target,
                                                 ws.project.environment(environment).startup_seconds)
         state = str(health.get("status"))
-    return DeployResult(environment, model, target, current, endpoints.info(ws, environment).url, state)
+    return DeployResult(environment, model, target, current, endpoint.url, state)
 
 
 def release(ws: Workspace, model: str, version: int | None = None, progress: Progress = silent,

@@ -113,20 +113,16 @@ def create_app(service: ScoringService) -> Starlette:
         return ORJSONResponse(v2.server_metadata())
 
     async def model_metadata(request: Request) -> Response:
-        async def body(request: Request) -> Response:
-            name = request.path_params["name"]
-            _check_version(service, name, request.path_params.get("version"))
-            return ORJSONResponse(v2.model_metadata(service.served(name)))
-        return await _guarded(body, request)
+        name = request.path_params["name"]
+        _check_version(service, name, request.path_params.get("version"))
+        return ORJSONResponse(v2.model_metadata(service.served(name)))
 
     async def model_ready(request: Request) -> Response:
-        async def body(request: Request) -> Response:
-            name = service.model_name(request.path_params["name"])
-            slot = service.slots[name]
-            wanted = request.path_params.get("version")
-            ok = slot.current is not None and (wanted is None or wanted == str(slot.current.version))
-            return ORJSONResponse({"name": name, "ready": ok}, status_code=200 if ok else 503)
-        return await _guarded(body, request)
+        name = service.model_name(request.path_params["name"])
+        slot = service.slots[name]
+        wanted = request.path_params.get("version")
+        ok = slot.current is not None and (wanted is None or wanted == str(slot.current.version))
+        return ORJSONResponse({"name": name, "ready": ok}, status_code=200 if ok else 503)
 
     async def reload(request: Request) -> Response:
         if not admin_key:
@@ -165,15 +161,22 @@ def create_app(service: ScoringService) -> Starlette:
         Route("/v2", server_metadata, methods=["GET"]),
         Route("/v2/health/live", live, methods=["GET"]),
         Route("/v2/health/ready", ready, methods=["GET"]),
-        Route("/v2/models/{name}", model_metadata, methods=["GET"]),
-        Route("/v2/models/{name}/versions/{version}", model_metadata, methods=["GET"]),
-        Route("/v2/models/{name}/ready", model_ready, methods=["GET"]),
-        Route("/v2/models/{name}/versions/{version}/ready", model_ready, methods=["GET"]),
+        Route("/v2/models/{name}", guarded(model_metadata), methods=["GET"]),
+        Route("/v2/models/{name}/versions/{version}", guarded(model_metadata), methods=["GET"]),
+        Route("/v2/models/{name}/ready", guarded(model_ready), methods=["GET"]),
+        Route("/v2/models/{name}/versions/{version}/ready", guarded(model_ready), methods=["GET"]),
         Route("/v2/models/{name}/infer", scoring("infer", infer), methods=["POST"]),
         Route("/v2/models/{name}/versions/{version}/infer", scoring("infer", infer), methods=["POST"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan,
                      exception_handlers={404: _not_found, 405: _not_allowed})
+
+
+def guarded(handler: Handler) -> Handler:
+    """`handler` with our errors answered as 4xx/5xx (see `_guarded`)."""
+    async def wrapped(request: Request) -> Response:
+        return await _guarded(handler, request)
+    return wrapped
 
 
 async def _guarded(handler: Handler, request: Request) -> Response:

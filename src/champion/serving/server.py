@@ -148,14 +148,9 @@ def _supervise(project: Project, where: Binding) -> None:
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
-        sock.bind((host, port))
+        sock = _bound(host, port, reuse_port=True)
     except OSError as exc:
-        sock.close()
         raise EndpointError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     sock.listen(2048)
     sock.set_inheritable(False)
@@ -165,17 +160,26 @@ def _listening_socket(host: str, port: int) -> socket.socket:
 def _check_port_free(where: Binding) -> None:
     """Fail before starting workers if another program holds the port (SO_REUSEPORT would
     not notice another champion endpoint of ours, the lock file does that)."""
-    family = socket.AF_INET6 if ":" in where.host else socket.AF_INET
-    probe = socket.socket(family, socket.SOCK_STREAM)
-    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        probe.bind((where.host, where.port))
+        _bound(where.host, where.port, reuse_port=False).close()
     except OSError as exc:
         raise EndpointError(f"cannot listen on {where.host}:{where.port} for {where.environment}: "
                             f"{exc.strerror} (another program uses the port? change "
                             f"environments.{where.environment}.port)") from None
-    finally:
-        probe.close()
+
+
+def _bound(host: str, port: int, reuse_port: bool) -> socket.socket:
+    """A TCP socket bound to `host:port` (IPv6 when the host has a colon); `OSError` if not."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def _configure_logging() -> None:

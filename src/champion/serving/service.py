@@ -109,7 +109,7 @@ class ScoringService:
         rows = inputs.score_rows(model, payload, self.settings.max_batch_rows)
         labels, proba = await self.batcher.predict(model, rows)
         self.metrics.rows.labels(model.name).inc(row_count(rows))
-        return {**document, "result": [_plain(v) for v in labels.tolist()], "classes": model.classes,
+        return {**document, "result": labels.tolist(), "classes": model.classes,
                 "probabilities": proba.tolist()}
 
     async def infer(self, name: str, body: bytes, header_length: str | None) -> tuple[bytes, int | None]:
@@ -277,7 +277,3 @@ def _overall(states: Any) -> str:
     if TRANSITIONING in states:
         return TRANSITIONING
     return HEALTHY
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
