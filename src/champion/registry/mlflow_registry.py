@@ -149,18 +149,24 @@ class ModelRegistry:
             return json.loads(Path(path).read_text(encoding="utf-8"))
 
     def load_recipe(self, run: RunRecord) -> Recipe:
-        """The fitted recipe of a run, after checking its artifact hash."""
-        return self.load_model(run)[0]
+        """The fitted recipe of a run, after checking its artifact hash (downloads only the
+        recipe folder: what evaluation needs)."""
+        return self._checked_recipe(run, self._download(run, "/artifacts/recipe"))
 
     def load_model(self, run: RunRecord) -> tuple[Recipe, Any]:
         """The fitted recipe of a run (hash-checked) and the input example logged with it
         (a DataFrame, or None when the run has none)."""
+        local = self._download(run, "")
+        return self._checked_recipe(run, local / "artifacts" / "recipe"), _input_example(local)
+
+    def _download(self, run: RunRecord, subpath: str) -> Path:
         location = run.tags.get(TAG + "model_artifacts")
         if not location:
             raise RegistryError(f"run {run.run_id} has no champion model (was it logged by champion?)")
         with _translated(f"downloading the model of run {run.run_id}"):
-            local = Path(mlflow.artifacts.download_artifacts(artifact_uri=location))
-        recipe_dir = local / "artifacts" / "recipe"
+            return Path(mlflow.artifacts.download_artifacts(artifact_uri=location + subpath))
+
+    def _checked_recipe(self, run: RunRecord, recipe_dir: Path) -> Recipe:
         if not recipe_dir.is_dir():
             raise RegistryError(f"the model of run {run.run_id} has no recipe folder: refusing to load it")
         expected = run.tags.get(TAG + "artifact_sha256")
@@ -172,10 +178,9 @@ class ModelRegistry:
             )
         try:
             meta = json.loads((recipe_dir / "recipe.json").read_text(encoding="utf-8"))
-            recipe = recipe_class(meta["class"]).load(recipe_dir)
+            return recipe_class(meta["class"]).load(recipe_dir)
         except (OSError, ValueError, KeyError) as exc:
             raise RegistryError(f"the model of run {run.run_id} does not load: {exc}") from None
-        return recipe, _input_example(local)
 
     # ---- versions and aliases -------------------------------------------------------------
     def register(self, model: str, run: RunRecord, tags: dict[str, str]) -> VersionRecord:
