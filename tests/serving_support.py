@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 from pathlib import Path
@@ -45,22 +44,6 @@ def new_project(folder: Path, migrated_db: Path, template: str = "youtube-spam")
     (folder / ".champion").mkdir()
     shutil.copyfile(migrated_db, folder / ".champion" / "mlflow.db")
     return folder
-
-
-def endpoint_pids(root: Path) -> list[int]:
-    """Every live process whose command line names this project's folder (our endpoints)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if str(root) in cmdline and state != "Z":
-            found.append(int(entry.name))
-    return found
 
 
 def session_pids(session: int) -> list[int]:
