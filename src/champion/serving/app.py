@@ -140,6 +140,9 @@ def create_app(service: ScoringService) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Load the served versions before uvicorn starts listening: a worker joins the port's
+        # SO_REUSEPORT group only once it can answer, so no request meets an empty worker.
+        await service.refresh()
         watcher = asyncio.create_task(service.watch())
         try:
             yield

@@ -99,7 +99,7 @@ def run_worker(root: str, environment: str, host: str, port: int) -> None:
     sys.setswitchinterval(0.001)
     project = Project.open(root)
     service = ScoringService(project, environment, project.environment(environment))
-    sock = _listening_socket(host, port)
+    sock = _worker_socket(host, port)
     config = uvicorn.Config(create_app(service), loop="uvloop", http="httptools", lifespan="on",
                             access_log=False, log_level="warning", timeout_graceful_shutdown=10)
     server = uvicorn.Server(config)
@@ -147,12 +147,13 @@ def _supervise(project: Project, where: Binding) -> None:
                 process.join()
 
 
-def _listening_socket(host: str, port: int) -> socket.socket:
+def _worker_socket(host: str, port: int) -> socket.socket:
+    """Bound, not yet listening: uvicorn listens once the app's start-up (the first model
+    load) is done, and only listening sockets get connections from the kernel."""
     try:
         sock = _bound(host, port, reuse_port=True)
     except OSError as exc:
         raise EndpointError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    sock.listen(2048)
     sock.set_inheritable(False)
     return sock
 

@@ -155,12 +155,12 @@ class ScoringService:
             models[name] = entry
         own = _overall(entry["state"] for entry in models.values())
         workers = self.board.read()
-        versions = {(w.get("models") or {}).get(n, {}).get("version") for w in workers for n in self.slots}
-        status = own
-        if own == HEALTHY and any(w.get("status") != HEALTHY for w in workers):
-            status = TRANSITIONING
-        if own == HEALTHY and len(self.slots) == 1 and len(versions) > 1:
-            status = TRANSITIONING
+        # The endpoint has switched only when every worker is Healthy on the same version of
+        # each model.
+        split = any(len({((w.get("models") or {}).get(n) or {}).get("version") for w in workers}) > 1
+                    for n in self.slots)
+        settled = not split and all(w.get("status") == HEALTHY for w in workers)
+        status = TRANSITIONING if own == HEALTHY and not settled else own
         return {"status": status, "environment": self.environment, "alias": self.alias,
                 "models": models, "workers": workers, "pid": self.board.pid,
                 "uptime_seconds": round(time.time() - self.started, 1)}
@@ -209,10 +209,10 @@ class ScoringService:
             return self.health()
 
     async def watch(self) -> None:
-        """Poll the alias until cancelled."""
+        """Poll the alias until cancelled (after the first `refresh`, done at start-up)."""
         while True:
-            await self.refresh()
             await asyncio.sleep(self.settings.poll_seconds)
+            await self.refresh()
 
     def close(self) -> None:
         self.batcher.close()
