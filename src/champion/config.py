@@ -20,6 +20,9 @@ ColumnType = Literal["string", "text", "integer", "number", "date", "datetime", 
 Task = Literal["classification", "forecasting"]
 Direction = Literal["higher", "lower"]
 TestName = Literal["mcnemar", "bootstrap", "diebold-mariano", "none"]
+DriftMethod = Literal["auto", "ks", "wasserstein", "psi", "chi2", "jensenshannon", "domain_classifier", "none"]
+AlertKind = Literal["data_drift", "prediction_drift", "data_quality", "performance", "estimated_performance",
+                    "calibration"]
 
 
 class _Settings(BaseModel):
@@ -78,6 +81,99 @@ class PolicySettings(_Settings):
     """Seed of the bootstrap, so a verdict can be reproduced."""
 
 
+class DriftTestSettings(_Settings):
+    """How one column (or the predictions) is tested for drift."""
+
+    method: DriftMethod = "auto"
+    """`auto` picks as Evidently does: numbers K-S (p-value) up to 1,000 reference rows, else
+    normalized Wasserstein; categories chi-square up to 1,000 rows, else Jensen-Shannon; text a
+    domain classifier's ROC AUC. Or name one: ks, wasserstein, psi, chi2, jensenshannon,
+    domain_classifier, none (not tested)."""
+    threshold: Annotated[float, Field(gt=0)] | None = None
+    """Drift when a p-value (ks, chi2) falls below it or a distance (wasserstein 0.1, psi 0.1,
+    jensenshannon 0.1, domain_classifier ROC AUC 0.55) reaches it. Unset: those defaults."""
+
+
+class AlertSettings(_Settings):
+    """Where alerts go and which of them start a retraining."""
+
+    log: bool = True
+    """Append every alert to `.champion/alerts.log` (JSON lines)."""
+    webhook_url: str | None = None
+    """POST each alert as JSON here, signed with HMAC-SHA256 in `X-Champion-Signature`."""
+    webhook_secret_env: str = "CHAMPION_WEBHOOK_SECRET"
+    """Environment variable holding the webhook's HMAC key (unsigned when unset or empty)."""
+    command: list[str] | None = None
+    """Run this command for each alert, the alert's JSON on its standard input."""
+    retrain_on: list[AlertKind] = Field(default_factory=lambda: ["performance", "estimated_performance"])
+    """Alert kinds that start a retraining when `champion agent` runs the monitor."""
+
+
+class MonitoringSettings(_Settings):
+    """How `champion monitor` watches the model in an environment."""
+
+    environment: str = "production"
+    """Environment whose prediction log is watched."""
+    window: str = "1000"
+    """Current window: a row count (`1000`) or a duration (`30m`, `24h`, `7d`)."""
+    min_rows: Annotated[int, Field(ge=1)] = 50
+    """Fewer logged rows than this in the window: no drift verdict (too little evidence)."""
+    drift_share: Annotated[float, Field(gt=0, le=1)] = 0.5
+    """Share of tested feature columns that must drift for a `data_drift` alert, as
+    Evidently's dataset drift (with one feature column, that column decides)."""
+    columns: dict[str, DriftTestSettings] = Field(default_factory=dict)
+    """Per input column: its drift test (default `auto`)."""
+    prediction: DriftTestSettings = DriftTestSettings()
+    """Test of the prediction distribution (scores of a classifier, forecasts)."""
+    max_drop: dict[str, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: {"accuracy": 0.05, "f1": 0.05, "rmse": 0.25})
+    """Largest drop from the version's golden-set metrics before a performance alert (metric
+    units; for error metrics such as rmse, the largest relative rise)."""
+    calibration_tolerance: Annotated[float, Field(gt=0, lt=1)] = 0.05
+    """Largest expected calibration error on labelled rows before the estimate is not trusted."""
+    min_labelled: Annotated[int, Field(ge=1)] = 30
+    """Fewest labelled rows in a window for realized performance to be judged."""
+    profile_sample: Annotated[int, Field(ge=100, le=1_000_000)] = 10_000
+    """Values kept per column in a version's reference profile (a uniform sample)."""
+    alerts: AlertSettings = AlertSettings()
+
+    @field_validator("window")
+    @classmethod
+    def _window_form(cls, value: str) -> str:
+        parse_window(value)
+        return value
+
+
+def parse_window(text: str) -> tuple[int | None, float | None]:
+    """`"1000"` -> (1000, None) rows; `"24h"` -> (None, 86400.0) seconds. `ValueError` otherwise."""
+    raw = text.strip().lower()
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw), None
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+    number, unit = raw[:-1], raw[-1:]
+    try:
+        amount = float(number)
+    except ValueError:
+        amount = -1.0
+    if unit not in units or amount <= 0:
+        raise ValueError(f"window {text!r}: write a row count (1000) or a duration (30m, 24h, 7d)")
+    return None, amount * units[unit]
+
+
+class TriggerSettings(_Settings):
+    """When `champion agent` retrains the model."""
+
+    schedule: str | None = None
+    """Cron expression (5 fields, local time), e.g. `0 3 * * 1` for Mondays at 03:00."""
+    watch_incoming: bool = True
+    """A new file in the model's `incoming` folder: validate, ingest, retrain."""
+    monitor_minutes: Annotated[float, Field(gt=0)] | None = 60.0
+    """Run the monitor this often; alerts named in `monitoring.alerts.retrain_on` retrain.
+    Unset: no monitor checks."""
+    release: bool = True
+    """Release a promoted model through staging to production (else only register it)."""
+
+
 class ModelSettings(_Settings):
     """A model the project keeps improving."""
 
@@ -111,6 +207,8 @@ class ModelSettings(_Settings):
     """Recipe parameters (overridden per run by `--param KEY=VALUE`)."""
     golden: GoldenSettings = GoldenSettings()
     policy: PolicySettings = PolicySettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
+    triggers: TriggerSettings = TriggerSettings()
 
     @field_validator("columns", mode="before")
     @classmethod
@@ -131,6 +229,9 @@ class ModelSettings(_Settings):
             raise ValueError(f"columns {unknown} are used but not declared in `columns`")
         if self.positive_label is not None and self.labels and self.positive_label not in self.labels:
             raise ValueError(f"positive_label {self.positive_label!r} is not in labels")
+        unknown = sorted(c for c in self.monitoring.columns if c not in self.columns)
+        if unknown:
+            raise ValueError(f"monitoring.columns {unknown} are not declared in `columns`")
         return self
 
     @property
@@ -180,6 +281,12 @@ class EnvironmentSettings(_Settings):
     """How long `deploy` and `up` wait for the endpoint to report Healthy."""
     smoke: SmokeSettings = Field(default_factory=SmokeSettings)
     """Checks of `champion smoke-test`."""
+    log_predictions: bool = True
+    """Record every scored row in the prediction log (off the hot path)."""
+    log_queue_rows: Annotated[int, Field(ge=1)] = 100_000
+    """Rows the log may hold in memory before it drops (and counts) new ones."""
+    log_retention_days: Annotated[float, Field(gt=0)] = 30.0
+    """Logged predictions and their feedback older than this are deleted."""
 
 
 class ProjectSettings(_Settings):
