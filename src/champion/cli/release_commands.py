@@ -200,18 +200,22 @@ def rollback(
 def retrain(
     model: ModelArg = None,
     new_data: Annotated[list[Path] | None, typer.Option("--new-data", help="CSV file(s) to ingest first (repeatable).")] = None,
+    no_release: Annotated[bool, typer.Option("--no-release",
+                                             help="Register a winning challenger but do not release it.")] = False,
     project: ProjectOpt = Path("."),
     out: OutOpt = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Ingest new data, build, and release when the challenger wins (production serves
-    throughout). Exits 3 on REJECT (nothing released), 4 when a smoke test fails."""
+    throughout). Exits 3 on REJECT (nothing released), 4 when a smoke test fails.
+    --no-release stops after registration (the alias `champion` moves; endpoints do not)."""
     with handled(as_json, lambda: log_dir(project)):
         from champion.pipelines.retrain import retrain as run_retrain
 
         ws = workspace(project)
-        result = run_retrain(ws, ws.project.model_name(model), new_data or [], render.RichProgress(quiet), out)
+        result = run_retrain(ws, ws.project.model_name(model), new_data or [], render.RichProgress(quiet), out,
+                             release=not no_release)
         if as_json:
             render.print_json(result)
         else:
