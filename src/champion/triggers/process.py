@@ -1,0 +1,88 @@
+"""Child processes of the agent: started at a lower CPU priority in their own session,
+output to files, stopped as a whole process group.
+
+Pipelines never run inside the agent: a crash, a leak or a long fit stays in its own
+process, and the lower priority keeps the endpoints serving on a small machine.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+NICE_INCREMENT = 10
+"""How much lower the priority of pipelines and monitor checks is than the agent's."""
+
+
+def _lower_priority() -> None:
+    try:
+        os.nice(NICE_INCREMENT)
+    except OSError:  # not allowed here: run at the normal priority rather than not at all
+        pass
+
+
+def spawn(command: Sequence[str], stdout: Path, stderr: Path, cwd: Path,
+          env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """Start `command` niced, in a new session (its own process group), output to files."""
+    stdout.parent.mkdir(parents=True, exist_ok=True)
+    with open(stdout, "wb") as out, open(stderr, "ab") as err:
+        return subprocess.Popen(
+            list(command), stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=str(cwd),
+            start_new_session=True, preexec_fn=_lower_priority, env=env,
+        )
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> int:
+    """SIGTERM the process group, SIGKILL it after `timeout` seconds; returns the exit code."""
+    _signal_group(process.pid, signal.SIGTERM)
+    try:
+        code = process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _signal_group(process.pid, signal.SIGKILL)
+        code = process.wait()
+    # Grandchildren left in the group (the leader exited first) go too.
+    _signal_group(process.pid, signal.SIGKILL)
+    return code
+
+
+def wait(process: subprocess.Popen[bytes], timeout: float) -> int | None:
+    """The exit code once the process ended within `timeout` seconds, else None."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        code = process.poll()
+        if code is not None:
+            return code
+        time.sleep(0.05)
+    return process.poll()
+
+
+def _signal_group(pid: int, signum: int) -> None:
+    try:
+        os.killpg(pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def read_text(path: Path, limit: int = 1_000_000) -> str:
+    """A child's output file, at most `limit` characters ('' when missing)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            return file.read(limit)
+    except OSError:
+        return ""
+
+
+def tail(path: Path, lines: int = 3) -> str:
+    """The last non-empty lines of a log, joined by ' | '."""
+    try:
+        with open(path, "rb") as file:
+            file.seek(max(0, file.seek(0, os.SEEK_END) - 16_384))
+            text = file.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    kept = [line.strip() for line in text.splitlines() if line.strip()]
+    return " | ".join(kept[-lines:])
