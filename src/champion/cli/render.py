@@ -6,6 +6,7 @@ import json
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from contextlib import contextmanager
 from typing import Any
 
@@ -111,6 +112,44 @@ def status_tables(document: dict[str, Any]) -> None:
         for alias, info in model["aliases"].items():
             table.add_row(alias, str(info["version"]), *(fmt(info["metrics"].get(n)) for n in names))
         console.print(table)
+    agent = document.get("agent")
+    if agent is not None:
+        agent_table(agent)
+
+
+JOB_STYLE = {"succeeded": "green", "rejected": "yellow", "failed": "red", "cancelled": "yellow",
+             "running": "bold cyan", "queued": "cyan"}
+
+
+def agent_table(agent: dict[str, Any]) -> None:
+    """`champion agent`: running or not, and its latest jobs."""
+    state = f"running (pid {agent['pid']})" if agent["running"] else "not running"
+    console.print(f"[bold]agent[/]: {state}")
+    if not agent["jobs"]:
+        console.print("  no jobs yet")
+        return
+    table = Table(show_edge=False, header_style="bold")
+    for column in ("created (UTC)", "model", "trigger", "status", "took", "outcome"):
+        table.add_column(column)
+    for job in agent["jobs"]:
+        style = JOB_STYLE.get(job["status"], "")
+        summary = job["summary"]
+        outcome = summary.get("error") or summary.get("verdict") or job["reason"]
+        if summary.get("version") is not None:
+            outcome = f"{outcome} v{summary['version']}"
+        table.add_row(job["created_at"][:19].replace("T", " "), job["model"], "+".join(job["triggers"]),
+                      f"[{style}]{job['status']}[/]" if style else job["status"], _took(job),
+                      escape(str(outcome))[:100])
+    console.print(table)
+
+
+def _took(job: dict[str, Any]) -> str:
+    if not job["started_at"]:
+        return "-"
+    end = datetime.fromisoformat(job["finished_at"]) if job["finished_at"] else None
+    if end is None:
+        return "running"
+    return f"{(end - datetime.fromisoformat(job['started_at'])).total_seconds():.0f} s"
 
 
 STATE_STYLE = {"Healthy": "green", "Transitioning": "yellow", "Unhealthy": "red", "Starting": "yellow",

@@ -6,7 +6,11 @@ from typing import Any
 
 from champion.pipelines.training import SIZE_PREFIX
 from champion.pipelines.workspace import Workspace
+from champion.state.jobs import JobStore
 from champion.state.store import AliasMove
+from champion.triggers.lock import agent_presence
+
+AGENT_JOBS_SHOWN = 10
 
 
 def model_status(ws: Workspace, model: str) -> dict[str, Any]:
@@ -31,7 +35,16 @@ def model_status(ws: Workspace, model: str) -> dict[str, Any]:
 
 def status(ws: Workspace, model: str | None = None) -> dict[str, Any]:
     names = [ws.project.model_name(model)] if model else list(ws.project.config.models)
-    return {"project": ws.project.config.project.name, "models": [model_status(ws, name) for name in names]}
+    return {"project": ws.project.config.project.name, "models": [model_status(ws, name) for name in names],
+            "agent": agent_status(ws, ws.project.model_name(model) if model else None)}
+
+
+def agent_status(ws: Workspace, model: str | None = None, limit: int = AGENT_JOBS_SHOWN) -> dict[str, Any]:
+    """Whether `champion agent` runs for the project, and its latest jobs (newest first)."""
+    presence = agent_presence(ws.project)
+    jobs = JobStore(ws.state).recent(limit, model)
+    return {"running": presence.running, "pid": presence.pid, "started_at": presence.started_at,
+            "jobs": [job.as_dict() for job in jobs]}
 
 
 def history(ws: Workspace, model: str, alias: str | None = None) -> list[AliasMove]:
