@@ -52,7 +52,7 @@ class DomainClassifierTest(DriftTest):
         everything = self.reference_ + texts
         labels = np.r_[np.zeros(len(self.reference_)), np.ones(len(texts))]
         train_x, test_x, train_y, test_y = train_test_split(
-            everything, labels, test_size=0.5, random_state=self.seed, shuffle=True, stratify=labels)
+            everything, labels, test_size=0.5, random_state=self.seed, shuffle=True)
         pipeline = Pipeline([
             ("vectorize", TfidfVectorizer(sublinear_tf=True, max_df=0.5, stop_words="english")),
             ("classify", SGDClassifier(alpha=0.0001, max_iter=50, penalty="l1", loss="modified_huber",
@@ -62,9 +62,12 @@ class DomainClassifierTest(DriftTest):
             pipeline.fit(train_x, train_y)
         except ValueError:  # an empty vocabulary: nothing tells the sides apart
             return self._distance(0.5)
+        if len(set(test_y)) < 2:
+            return self._distance(0.5)
         auc = float(roc_auc_score(test_y, pipeline.predict_proba(test_x)[:, 1]))
         self.top_terms_ = _top_terms(pipeline)
-        return self._distance(auc)
+        # Evidently's verdict is strictly above the threshold for this test.
+        return DriftResult(self.method, auc, None, self.threshold_, auc > self.threshold_)
 
 
 def text_profile(texts: Sequence[Any], vocabulary_size: int = 20_000, seed: int = 0) -> dict[str, Any]:

@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from champion.errors import UsageError
+from champion.evaluation.metrics import ClassifierScores
 from champion.evaluation.policy import resolve_policy
+from champion.monitoring import profile as profiles
 from champion.pipelines import golden_set
 from champion.pipelines.golden_set import Answers, ClassificationSplit, ForecastSplit, Split
 from champion.pipelines.progress import Progress, silent
@@ -102,12 +105,34 @@ def train(
             tags=tags,
             input_columns=_input_columns(ws, model, data),
             input_example=_input_example(data),
-            documents={"dataset.json": data_doc},
+            documents={"dataset.json": data_doc, profiles.PROFILE_FILE: reference_profile(ws, model, data, answers, metrics)},
         )
     document["run_id"] = run.run_id
     metric_file = write_json(ws.project.run_dir(run.run_id) / METRIC_FILE, document, out_dir)
     ws.registry.log_document(run.run_id, METRIC_FILE, document)
     return TrainResult(model, run.run_id, metrics, recipe, data, answers, document, metric_file)
+
+
+def reference_profile(ws: Workspace, model: str, data: Split, answers: Answers,
+                      metrics: dict[str, float]) -> dict[str, Any]:
+    """What monitoring compares production with: the version's data and golden-set answers."""
+    settings = ws.settings(model)
+    size = settings.monitoring.profile_sample
+    if isinstance(data, ClassificationSplit) and isinstance(answers, ClassifierScores):
+        frame = pd.concat([data.train_X, data.golden_X])
+        columns = {}
+        for name in settings.features:
+            kind = profiles.column_kind(settings.columns[name].type)
+            if kind is not None:
+                columns[name] = (kind, frame[name])
+        predictions = profiles.classifier_predictions(
+            [c.item() if hasattr(c, "item") else c for c in answers.classes], answers.positive,
+            answers.proba, answers.y, size)
+        return profiles.build_profile("classification", columns, predictions, metrics, size)
+    assert isinstance(data, ForecastSplit)
+    target = settings.target
+    return profiles.build_profile("forecasting", {target: ("numeric", data.series.reset_index(drop=True))},
+                                  profiles.forecast_predictions(np.asarray(answers), size), metrics, size)
 
 
 def write_json(path: Path, document: dict[str, Any], also_to: Path | None = None) -> Path:
