@@ -1,0 +1,86 @@
+"""`champion monitor`: drift, data quality and performance of a model in production.
+The work is in `champion.pipelines.monitor`, which the agent runs too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from champion.cli import render
+from champion.cli.app import app
+from champion.cli.errors import EXIT_CHECK_FAILED, Exit, handled
+from champion.cli.options import JsonOpt, ModelArg, OutOpt, ProjectOpt, QuietOpt, log_dir, workspace
+
+
+@app.command()
+def monitor(
+    model: ModelArg = None,
+    env: Annotated[str | None, typer.Option("--env", "-e", help="Environment to watch (default: monitoring.environment, production).")] = None,
+    window: Annotated[str | None, typer.Option("--window", "-w", help="Rows (1000) or a duration (30m, 24h, 7d) of recent traffic (default: monitoring.window).")] = None,
+    notify: Annotated[bool, typer.Option("--notify/--no-notify", help="Deliver alerts to the configured sinks (log, webhook, command).")] = True,
+    fail_on_alert: Annotated[bool, typer.Option("--fail-on-alert", help="Exit 4 when any alert is raised.")] = False,
+    project: ProjectOpt = Path("."),
+    out: OutOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Compare recent production traffic with the served version's reference profile.
+
+    Tests every input column for drift (Evidently's defaults: K-S or chi-square up to 1,000
+    reference rows, normalized Wasserstein or Jensen-Shannon above, a domain classifier for
+    text), the predictions for drift, the data's quality, and performance: realized on rows
+    whose actual values came back (`champion feedback`), estimated from the probabilities on
+    the rest. Writes a JSON report and a self-contained HTML page; alerts go to the sinks in
+    `monitoring.alerts`. `--json` prints the report (`drift_detected`, `alerts`, `report`).
+    """
+    with handled(as_json, lambda: log_dir(project)):
+        from champion.pipelines.monitor import monitor as run_monitor
+
+        ws = workspace(project)
+        name = ws.project.model_name(model)
+        document = run_monitor(ws, name, env, window, render.RichProgress(quiet or as_json), out, notify)
+        if as_json:
+            render.print_json(document)
+        else:
+            _summary(document)
+        if fail_on_alert and document["alerts"]:
+            raise Exit(EXIT_CHECK_FAILED)
+
+
+def _summary(document: dict[str, Any]) -> None:
+    console = render.console
+    window = document["window"]
+    console.print(f"[bold]{escape(document['model'])}[/] in {escape(document['environment'])}: "
+                  f"{window['rows']} logged rows in window {escape(str(window['spec']))}"
+                  + (f", reference version {document['reference']['version']}" if document.get("reference") else ""))
+    if document["status"] != "ok":
+        console.print(f"[yellow]{escape(document.get('message', document['status']))}[/]")
+    drift = document.get("data_drift")
+    if drift:
+        table = Table("column", "type", "method", "statistic", "threshold", "drifted")
+        for c in drift["columns"]:
+            value = c["p_value"] if c["p_value"] is not None else c["statistic"]
+            table.add_row(escape(c["column"]), c["type"], c["method"],
+                          ("p=" if c["p_value"] is not None else "") + render.fmt(value),
+                          render.fmt(c["threshold"]), "[red]yes[/]" if c["drifted"] else "no")
+        console.print(table)
+    perf = document.get("performance") or {}
+    if perf.get("realized"):
+        r = perf["realized"]
+        console.print(f"realized on {r['labelled']} labelled rows: "
+                      + ", ".join(f"{k} {render.fmt(v)} (golden {render.fmt(perf['golden'].get(k))})"
+                                  for k, v in r["metrics"].items()))
+    if perf.get("estimated"):
+        e = perf["estimated"]["metrics"]
+        console.print("estimated: " + ", ".join(
+            f"{k} {render.fmt(v['value'])} [{render.fmt(v['low'])}, {render.fmt(v['high'])}]" for k, v in e.items()))
+    for alert in document["alerts"]:
+        console.print(f"[red]ALERT[/] {alert['kind']}{' (retrain)' if alert['retrain'] else ''}: "
+                      f"{escape(alert['message'])}")
+    if not document["alerts"]:
+        console.print("[green]no alerts[/]")
+    console.print(f"report: {escape(document['report'])}")

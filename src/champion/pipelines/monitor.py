@@ -1,0 +1,82 @@
+"""`monitor`: compare a model's recent production traffic with its reference profile.
+
+Reads the prediction log (with feedback) of one environment, builds the report, writes it as
+JSON and as a self-contained HTML page under `.champion/reports/MODEL/`, and delivers alerts.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from champion.config import parse_window
+from champion.errors import UsageError
+from champion.monitoring.profile import PROFILE_FILE
+from champion.monitoring.report import build_report
+from champion.pipelines.alerts import deliver
+from champion.pipelines.progress import Progress, silent
+from champion.pipelines.training import write_json
+from champion.pipelines.workspace import Workspace
+
+HISTORY_WINDOWS = 10
+"""The report's metrics over time span this many windows."""
+
+
+def monitor(ws: Workspace, model: str, environment: str | None = None, window: str | None = None,
+            progress: Progress = silent, out_dir: Path | None = None, notify: bool = True) -> dict[str, Any]:
+    """The report document, with `report` and `json` paths and the alert deliveries."""
+    settings = ws.settings(model).monitoring
+    environment = environment or settings.environment
+    ws.project.environment(environment)  # a clear error for an unknown environment
+    spec = window or settings.window
+    try:
+        rows, seconds = parse_window(spec)
+    except ValueError as exc:
+        raise UsageError(f"--window: {exc}") from None
+    now = time.time()
+    with progress.step(f"reading the {environment} prediction log"):
+        log = ws.predictions
+        current = log.window(model, environment, rows=rows, seconds=seconds, until=now)
+        history = log.window(model, environment, rows=rows * HISTORY_WINDOWS if rows else None,
+                             seconds=seconds * HISTORY_WINDOWS if seconds else None, until=now)
+        counts = log.counts(model, environment)
+    profiles: dict[int, dict[str, Any] | None] = {}
+
+    def profile_of(version: int) -> dict[str, Any] | None:
+        if version not in profiles:
+            record = ws.registry.version(model, version)
+            profiles[version] = ws.registry.read_document(record.run_id, PROFILE_FILE)
+        return profiles[version]
+
+    with progress.step(f"testing {len(current)} rows against the reference"):
+        document = build_report(model, environment, current, history, profile_of, settings, spec)
+    document["log"] = counts
+    document["dropped_log_rows"] = counts["dropped"]
+    stamp = datetime.fromtimestamp(now, UTC).strftime("%Y%m%dT%H%M%SZ")
+    folder = ws.project.state_dir / "reports" / model
+    html_path = folder / f"{environment}-{stamp}.html"
+    json_path = folder / f"{environment}-{stamp}.json"
+    document["report"], document["json"] = str(html_path), str(json_path)
+    if notify and document["alerts"]:
+        context = {"model": model, "environment": environment, "report": str(html_path),
+                   "generated_at": document["generated_at"]}
+        document["deliveries"] = deliver(document["alerts"], context, settings.alerts,
+                                         ws.project.state_dir / "alerts.log")
+    with progress.step("writing the report"):
+        from champion.monitoring.html_report import render_html
+
+        write_json(json_path, document, out_dir)
+        _write_text(html_path, render_html(document))
+        _write_text(folder / f"{environment}-latest.html", render_html(document))
+        if out_dir:
+            _write_text(out_dir / html_path.name, render_html(document))
+    return document
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)

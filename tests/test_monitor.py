@@ -1,0 +1,224 @@
+"""`champion monitor` on a real project: reference profiles, drift, feedback, performance,
+alerts and their sinks. Predictions are written into the real prediction log the way the
+endpoint writes them (the endpoint itself is covered by test_prediction_log.py and the
+end-to-end story in test_story.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from champion.monitoring.performance import estimate_classifier, realized_classifier
+from champion.pipelines.workspace import Workspace
+from champion.project import Project
+from champion.state.predictions import LogRecord, row_key
+from tests.conftest import cli
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, migrated_mlflow_db: Path) -> Path:
+    """A spam project whose version 1 (three videos) is built; shared by this module."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("monitor") / "spam"
+    assert cli("init", str(root), "--template", "youtube-spam").code == 0
+    (root / ".champion").mkdir()
+    shutil.copyfile(migrated_mlflow_db, root / ".champion" / "mlflow.db")
+    assert cli("build", "spam", "--project", str(root), "--quiet").code == 0
+    return root
+
+
+def _frame(root: Path, folder: str) -> pd.DataFrame:
+    return pd.concat([pd.read_csv(f) for f in sorted((root / "data" / folder).glob("*.csv"))], ignore_index=True)
+
+
+def log_traffic(root: Path, frame: pd.DataFrame, environment: str = "production", version: int = 1,
+                start: float | None = None) -> None:
+    """Score `frame` with `version` and log it as the endpoint does (id column included)."""
+    ws = Workspace(Project.open(root))
+    recipe = ws.registry.load_recipe(ws.registry.run(ws.registry.version("spam", version).run_id))
+    proba = np.asarray(recipe.predict_proba(frame[["CONTENT"]]), dtype=float)
+    start = time.time() - 60 if start is None else start
+    records = [
+        LogRecord(request_id=f"req-{start}-{i}", row=0, at=start + i * 0.001, environment=environment,
+                  model="spam", version=version, inputs={"CONTENT": text}, output=int(np.argmax(proba[i])),
+                  proba=proba[i].tolist(), latency_ms=1.0, feature_key=row_key([text], ["text"]),
+                  identity_key=row_key([cid], ["string"]), classes=[0, 1])
+        for i, (cid, text) in enumerate(zip(frame["COMMENT_ID"], frame["CONTENT"], strict=True))]
+    ws.predictions.append(records)
+
+
+def monitor(root: Path, *args: str) -> dict[str, Any]:
+    result = cli("monitor", "spam", "--project", str(root), "--json", *args)
+    assert result.code == 0, result.stdout + result.stderr
+    return result.json()
+
+
+def test_the_profile_is_stored_with_the_run(built: Path) -> None:
+    ws = Workspace(Project.open(built))
+    run_id = ws.registry.version("spam", 1).run_id
+    profile = ws.registry.read_document(run_id, "profile.json")
+    content = profile["columns"]["CONTENT"]
+    assert content["type"] == "text" and content["rows"] == len(_frame(built, "initial"))
+    assert len(content["sample"]) == content["rows"] and content["vocabulary"]
+    assert profile["predictions"]["classes"] == [0, 1] and len(profile["predictions"]["scores"]) > 100
+    assert profile["golden"]["metrics"]["accuracy"] > 0.9
+
+
+def test_monitor_story_drift_then_feedback_then_performance(built: Path, tmp_path: Path) -> None:
+    empty = monitor(built)
+    assert empty["status"] == "insufficient_data" and empty["alerts"] == [] and not empty["drift_detected"]
+    assert Path(empty["report"]).is_file()
+
+    # Traffic like the training data: no drift.
+    log_traffic(built, _frame(built, "initial").sample(600, random_state=3), start=time.time() - 300)
+    calm = monitor(built, "--window", "600")
+    assert calm["status"] == "ok" and calm["reference"]["version"] == 1
+    assert not calm["data_drift"]["detected"], calm["data_drift"]
+    assert [a["kind"] for a in calm["alerts"] if a["kind"] == "data_drift"] == []
+
+    # The two new videos arrive: the text drifts.
+    new = _frame(built, "retraining")
+    log_traffic(built, new, start=time.time() - 100)
+    drifted = monitor(built, "--window", str(len(new)))
+    assert drifted["drift_detected"] and drifted["data_drift"]["columns"][0]["statistic"] > 0.55
+    assert "data_drift" in [a["kind"] for a in drifted["alerts"]]
+    assert drifted["performance"]["realized"] is None  # no labels yet
+    estimate = drifted["performance"]["estimated"]["metrics"]["accuracy"]
+    assert estimate["low"] <= estimate["value"] <= estimate["high"]
+
+    # Their labels come back: the realized drop shows and asks for a retraining.
+    for name in ("Youtube04-Eminem.csv", "Youtube05-Shakira.csv"):
+        fed = cli("feedback", "spam", str(built / "data" / "retraining" / name), "--project", str(built), "--json")
+        assert fed.code == 0, fed.stdout
+    labelled = monitor(built, "--window", str(len(new)))
+    realized = labelled["performance"]["realized"]
+    assert realized["labelled"] == len(new)
+    assert realized["metrics"]["accuracy"] < labelled["performance"]["golden"]["accuracy"]
+    performance = [a for a in labelled["alerts"] if a["kind"] == "performance"]
+    assert performance and performance[0]["retrain"], labelled["alerts"]
+    # The estimate from probabilities agrees with what the labels say.
+    assert estimate["low"] <= realized["metrics"]["accuracy"] <= estimate["high"]
+    assert labelled["performance"]["calibration"]["holds"]
+    failing = cli("monitor", "spam", "--project", str(built), "--window", str(len(new)), "--fail-on-alert",
+                  "--no-notify")
+    assert failing.code == 4
+    html = Path(labelled["report"]).read_text()
+    assert "CONTENT" in html and "http://" not in html and "https://" not in html
+    logged = [json.loads(line) for line in (built / ".champion" / "alerts.log").read_text().splitlines()]
+    assert {"data_drift", "performance"} <= {a["kind"] for a in logged}
+
+
+def test_bad_window_and_unknown_environment_are_clear_errors(built: Path) -> None:
+    bad = cli("monitor", "spam", "--project", str(built), "--window", "soon")
+    assert bad.code == 2 and "--window" in bad.stderr + bad.stdout
+    nowhere = cli("monitor", "spam", "--project", str(built), "--env", "moon")
+    assert nowhere.code == 2 and "moon" in nowhere.stderr + nowhere.stdout
+
+
+class _Hook(BaseHTTPRequestHandler):
+    received: list[tuple[bytes, str | None]] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - the standard library's name
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((body, self.headers.get("X-Champion-Signature")))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def webhook() -> Iterator[str]:
+    server = HTTPServer(("127.0.0.1", 0), _Hook)
+    _Hook.received = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
+    server.shutdown()
+    server.server_close()
+
+
+def test_alerts_reach_a_signed_webhook_and_a_command(built: Path, webhook: str, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    log_traffic(built, _frame(built, "retraining"), start=time.time() - 30)
+    captured = tmp_path / "alert.json"
+    script = f"import sys, pathlib; pathlib.Path({str(captured)!r}).write_bytes(sys.stdin.buffer.read())"
+    config = built / "champion.toml"
+    original = config.read_text()
+    config.write_text(original.replace(
+        "[models.spam.monitoring.alerts]\nlog = true",
+        f"[models.spam.monitoring.alerts]\nlog = true\nwebhook_url = {json.dumps(webhook)}\n"
+        f"command = {json.dumps([sys.executable, '-c', script])}"))
+    monkeypatch.setenv("CHAMPION_WEBHOOK_SECRET", "s3cret")
+    try:
+        document = monitor(built, "--window", "500")
+    finally:
+        config.write_text(original)
+    assert document["alerts"]
+    assert all(d["ok"] for d in document["deliveries"]), document["deliveries"]
+    body, signature = _Hook.received[0]
+    assert signature == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    sent = json.loads(body)
+    assert sent["model"] == "spam" and sent["kind"] == document["alerts"][0]["kind"] and sent["report"]
+    assert json.loads(captured.read_bytes())["kind"] in {a["kind"] for a in document["alerts"]}
+
+
+def test_a_failing_sink_is_reported_not_fatal(built: Path) -> None:
+    log_traffic(built, _frame(built, "retraining"), start=time.time() - 20)
+    config = built / "champion.toml"
+    original = config.read_text()
+    config.write_text(original.replace("[models.spam.monitoring.alerts]\nlog = true",
+                                       "[models.spam.monitoring.alerts]\nlog = true\n"
+                                       "webhook_url = \"http://127.0.0.1:9/nothing-listens\""))
+    try:
+        document = monitor(built, "--window", "500")
+    finally:
+        config.write_text(original)
+    failed = [d for d in document["deliveries"] if d["sink"] == "webhook"]
+    assert failed and not failed[0]["ok"] and failed[0]["error"]
+    assert any(d["ok"] for d in document["deliveries"] if d["sink"] == "log")
+
+
+def test_the_estimate_holds_its_interval_on_calibrated_probabilities() -> None:
+    rng = np.random.default_rng(5)
+    inside = {"accuracy": 0, "f1": 0}
+    trials = 200
+    for _ in range(trials):
+        p = rng.beta(0.6, 0.6, 300)  # confident, calibrated by construction
+        labels = (rng.random(300) < p).astype(int)
+        proba = np.c_[1 - p, p]
+        estimate = estimate_classifier(proba, [0, 1], 1, seed=int(rng.integers(1 << 30)))
+        realized = realized_classifier(labels, proba, [0, 1], 1)
+        for name in inside:
+            inside[name] += estimate[name]["low"] <= realized[name] <= estimate[name]["high"]
+    for name, count in inside.items():
+        assert count / trials >= 0.9, (name, count)  # a 95% interval, with sampling noise
+
+
+def test_the_estimate_holds_on_the_models_held_out_rows(built: Path) -> None:
+    """Windows of new, labelled comments: the realized accuracy lies in the estimated interval."""
+    ws = Workspace(Project.open(built))
+    recipe = ws.registry.load_recipe(ws.registry.run(ws.registry.version("spam", 1).run_id))
+    frame = _frame(built, "retraining").sample(frac=1.0, random_state=0)
+    proba = np.asarray(recipe.predict_proba(frame[["CONTENT"]]), dtype=float)
+    labels = frame["CLASS"].to_numpy()
+    windows = [slice(i, i + 200) for i in range(0, len(frame) - 199, 200)]
+    hits = 0
+    for w in windows:
+        estimate = estimate_classifier(proba[w], [0, 1], 1)["accuracy"]
+        hits += estimate["low"] <= realized_classifier(labels[w], proba[w], [0, 1], 1)["accuracy"] <= estimate["high"]
+    assert hits >= len(windows) - 1, (hits, len(windows))
