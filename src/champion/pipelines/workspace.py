@@ -19,6 +19,7 @@ from champion.state.store import StateStore
 
 if TYPE_CHECKING:
     from champion.registry.mlflow_registry import ModelRegistry
+    from champion.state.predictions import PredictionLog
 
 
 class Workspace:
@@ -38,6 +39,14 @@ class Workspace:
     def state(self) -> StateStore:
         self.project.state_dir.mkdir(parents=True, exist_ok=True)
         return StateStore(self.project.state_uri, self.project.lock_dir)
+
+    @cached_property
+    def predictions(self) -> PredictionLog:
+        """The prediction log and its feedback (in the same database as `state`)."""
+        from champion.state.predictions import PredictionLog
+
+        self.project.state_dir.mkdir(parents=True, exist_ok=True)
+        return PredictionLog(self.project.state_uri)
 
     def settings(self, model: str) -> ModelSettings:
         return self.project.model(model)

@@ -1,0 +1,508 @@
+"""The prediction log and ground truth: every scored row, and the actual values that come back.
+
+SQLAlchemy Core tables in the state store (SQLite in WAL mode by default, PostgreSQL for
+teams). Predictions and feedback are kept in separate, append-only tables and joined when a
+window is read, so feedback that arrives before its prediction is written (the log is
+flushed in batches, off the hot path) still matches it later. A prediction matches feedback
+three ways: by request id (and the row within the request), by the row's identity (a hash of
+the model's `id` columns, or of the date for forecasters), or by its features (a hash of the
+feature values). When several feedback rows match one prediction, the latest wins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import orjson
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ColumnElement,
+    Connection,
+    Double,
+    Index,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+)
+from sqlalchemy.exc import SQLAlchemyError
+
+from champion.state.store import StateError, _engine
+
+__all__ = ["FeedbackRecord", "FeedbackResult", "LogRecord", "LoggedWindow", "PredictionLog", "canonical",
+           "row_key"]
+
+log = logging.getLogger("champion.state")
+
+metadata = MetaData()
+_Id = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements only INTEGER keys
+
+predictions = Table(
+    "predictions",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("model", String(200), nullable=False),
+    Column("environment", String(100), nullable=False),
+    Column("at", Double, nullable=False),  # epoch seconds of the request
+    Column("request_id", Text, nullable=False),
+    Column("row", Integer, nullable=False),  # position of the row within its request
+    Column("version", Integer, nullable=False),
+    Column("inputs", Text, nullable=False),  # JSON object: column -> value ({"time": date} for forecasts)
+    Column("output", Text, nullable=False),  # JSON: the label, or the forecast value
+    Column("proba", Text, nullable=True),  # JSON list in the version's class order; NULL for forecasts
+    Column("latency_ms", Double, nullable=False),
+    Column("identity_key", String(64), nullable=True),  # sha256 of the `id` values, when sent
+    Column("feature_key", String(64), nullable=False),  # sha256 of the feature values
+    Index("ix_predictions_window", "model", "environment", "at"),  # windows, counts and retention
+    Index("ix_predictions_request", "request_id"),
+    Index("ix_predictions_identity", "identity_key"),
+    Index("ix_predictions_feature", "feature_key"),
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("model", String(200), nullable=False),
+    Column("environment", String(100), nullable=False),
+    Column("at", Double, nullable=False),  # when the feedback arrived
+    Column("request_id", Text, nullable=True),
+    Column("row", Integer, nullable=True),  # NULL: every row of the request
+    Column("identity_key", String(64), nullable=True),
+    Column("feature_key", String(64), nullable=True),
+    Column("actual", Text, nullable=False),  # JSON: the true label or value
+    Index("ix_feedback_request", "request_id"),
+    Index("ix_feedback_identity", "identity_key"),
+    Index("ix_feedback_feature", "feature_key"),
+    Index("ix_feedback_scope", "model", "environment", "at"),
+)
+
+prediction_classes = Table(
+    "prediction_classes",
+    metadata,
+    Column("model", String(200), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("classes", Text, nullable=False),  # JSON list: the column order of `proba`
+)
+
+log_drops = Table(
+    "prediction_log_drops",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("model", String(200), nullable=False),
+    Column("environment", String(100), nullable=False),
+    Column("at", Double, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Index("ix_prediction_log_drops", "model", "environment", "at"),
+)
+
+_SEPARATOR = "\x1f"
+_CHUNK = 500  # keys per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
+_PURGE_BATCH = 5_000  # rows deleted per transaction, so the writer never waits long for the lock
+
+
+# ---- keys -------------------------------------------------------------------------------------
+def canonical(value: Any, kind: str) -> str:
+    """One spelling per value, so a key computed from a JSON request and one computed from a
+    CSV file agree: integers without a point, numbers as Python floats, dates and times in
+    ISO form at second precision or finer (`2014-01-01` -> `2014-01-01T00:00:00`)."""
+    if kind == "integer":
+        return str(int(value))
+    if kind == "number":
+        return repr(float(value))
+    if kind in ("date", "datetime"):
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        elif isinstance(value, date) and not isinstance(value, datetime):
+            value = datetime(value.year, value.month, value.day)
+        return str(value.isoformat())
+    return str(value)
+
+
+def row_key(values: Sequence[Any], kinds: Sequence[str]) -> str:
+    """sha256 (hex) of a row's values in canonical form: identity and feature keys."""
+    text = _SEPARATOR.join(canonical(v, k) for v, k in zip(values, kinds, strict=True))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# ---- records ----------------------------------------------------------------------------------
+@dataclass(slots=True)
+class LogRecord:
+    """One scored row, as stored."""
+
+    request_id: str
+    row: int
+    at: float
+    environment: str
+    model: str
+    version: int
+    inputs: dict[str, Any]
+    output: Any
+    proba: list[float] | None
+    latency_ms: float
+    feature_key: str
+    identity_key: str | None = None
+    classes: list[Any] | None = None
+    """The version's classes (the order of `proba`); recorded once per version."""
+
+
+@dataclass(frozen=True)
+class FeedbackRecord:
+    """One actual value, matched by request id (+ row), identity key, or feature key."""
+
+    model: str
+    environment: str
+    actual: Any
+    request_id: str | None = None
+    row: int | None = None
+    identity_key: str | None = None
+    feature_key: str | None = None
+    at: float | None = None
+    """When it arrived (default: now)."""
+
+
+@dataclass(frozen=True)
+class FeedbackResult:
+    """How many feedback rows were stored, and how many already match a logged prediction."""
+
+    received: int
+    matched: int
+    pending: int
+    """Stored but matching no logged prediction yet (they match once their predictions are
+    written, or never if the key is wrong)."""
+
+
+@dataclass
+class LoggedWindow:
+    """The logged predictions of one model in one environment over a window, oldest first."""
+
+    model: str
+    environment: str
+    request_ids: list[str]
+    rows: np.ndarray
+    """int: the row's position within its request."""
+    times: np.ndarray
+    """float epoch seconds, ascending."""
+    versions: np.ndarray
+    """int: the version that answered."""
+    inputs: dict[str, list[Any]]
+    """Classifier: one list per feature column; forecaster: {"time": [ISO dates]}."""
+    outputs: list[Any]
+    """Predicted label, or forecast value."""
+    proba: np.ndarray | None
+    """(n, k) class probabilities, columns in `classes` order; None for forecasters."""
+    classes: list[Any]
+    actual: list[Any]
+    """Ground truth from feedback (latest wins); None where none arrived."""
+    latency_ms: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.request_ids)
+
+    @property
+    def labelled(self) -> int:
+        return sum(a is not None for a in self.actual)
+
+
+# ---- the log ----------------------------------------------------------------------------------
+class PredictionLog:
+    """Logged predictions and feedback in the state store at `url`."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = _engine(url)
+        self._classes_known: set[tuple[str, int]] = set()
+        self._create_tables()
+
+    def _create_tables(self) -> None:
+        # Several worker processes may open a fresh store at once; a lost race to create a
+        # table is an error the next attempt no longer meets.
+        for attempt in range(5):
+            try:
+                metadata.create_all(self.engine)
+                return
+            except SQLAlchemyError as exc:
+                if attempt == 4:
+                    raise StateError(f"cannot create the prediction log tables in {self.url}: {exc}") from None
+                time.sleep(0.1 * (attempt + 1))
+
+    # ---- writing ------------------------------------------------------------------------------
+    def append(self, rows: list[LogRecord], dropped: Mapping[tuple[str, str], int] | None = None) -> None:
+        """Write `rows` (and counts of rows dropped per (model, environment)) in one
+        transaction; `StateError` if it fails (nothing is written then)."""
+        now = time.time()
+        values = [{"model": r.model, "environment": r.environment, "at": r.at, "request_id": r.request_id,
+                   "row": r.row, "version": r.version, "inputs": _dumps(r.inputs), "output": _dumps(r.output),
+                   "proba": None if r.proba is None else _dumps(r.proba), "latency_ms": r.latency_ms,
+                   "identity_key": r.identity_key, "feature_key": r.feature_key} for r in rows]
+        classes = {(r.model, r.version): r.classes for r in rows
+                   if r.classes is not None and (r.model, r.version) not in self._classes_known}
+        drops = [{"model": m, "environment": e, "at": now, "rows": n} for (m, e), n in (dropped or {}).items() if n]
+        if not values and not drops:
+            return
+        try:
+            with self.engine.begin() as connection:
+                if values:
+                    connection.execute(insert(predictions), values)
+                if drops:
+                    connection.execute(insert(log_drops), drops)
+                if classes:
+                    self._record_classes(connection, classes)
+        except SQLAlchemyError as exc:
+            raise StateError(f"writing {len(values)} predictions to the log failed: {exc}") from None
+        self._classes_known.update(classes)
+
+    def _record_classes(self, connection: Connection, classes: Mapping[tuple[str, int], list[Any] | None]) -> None:
+        known = {(r.model, r.version) for r in connection.execute(
+            select(prediction_classes.c.model, prediction_classes.c.version).where(
+                prediction_classes.c.model.in_({m for m, _ in classes})))}
+        missing = [{"model": m, "version": v, "classes": _dumps(c)} for (m, v), c in classes.items()
+                   if (m, v) not in known]
+        if not missing:
+            return
+        # Two workers may record the same version at once: let the database drop the loser.
+        dialect = connection.dialect.name
+        if dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as upsert
+        elif dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert  # type: ignore[assignment]
+        else:
+            connection.execute(insert(prediction_classes), missing)
+            return
+        connection.execute(upsert(prediction_classes).on_conflict_do_nothing(), missing)
+
+    def add_feedback(self, records: list[FeedbackRecord]) -> FeedbackResult:
+        """Store feedback rows (one transaction) and count how many match a logged
+        prediction of their model and environment already."""
+        if not records:
+            return FeedbackResult(0, 0, 0)
+        now = time.time()
+        try:
+            with self.engine.connect() as connection:
+                matched = self._matching(connection, records)
+            with self.engine.begin() as connection:
+                connection.execute(insert(feedback), [
+                    {"model": r.model, "environment": r.environment, "at": r.at if r.at is not None else now,
+                     "request_id": r.request_id, "row": r.row, "identity_key": r.identity_key,
+                     "feature_key": r.feature_key, "actual": _dumps(r.actual)} for r in records])
+        except SQLAlchemyError as exc:
+            raise StateError(f"storing {len(records)} feedback rows failed: {exc}") from None
+        return FeedbackResult(len(records), matched, len(records) - matched)
+
+    def _matching(self, connection: Connection, records: list[FeedbackRecord]) -> int:
+        """How many of `records` match at least one logged prediction."""
+        p = predictions.c
+        matched = 0
+        for (model, environment), group in _grouped(records).items():
+            scope = and_(p.model == model, p.environment == environment)
+            requests: dict[str, set[int]] = {}
+            for ids in _chunks(sorted({r.request_id for r in group if r.request_id is not None})):
+                for rid, row in connection.execute(select(p.request_id, p.row).where(scope, p.request_id.in_(ids))):
+                    requests.setdefault(rid, set()).add(row)
+            identities = self._present(connection, p.identity_key, scope,
+                                       {r.identity_key for r in group if r.identity_key is not None})
+            features = self._present(connection, p.feature_key, scope,
+                                     {r.feature_key for r in group if r.feature_key is not None})
+            for r in group:
+                if r.request_id is not None:
+                    rows = requests.get(r.request_id, set())
+                    hit = bool(rows) if r.row is None else r.row in rows
+                else:
+                    hit = r.identity_key in identities if r.identity_key is not None else r.feature_key in features
+                matched += hit
+        return matched
+
+    @staticmethod
+    def _present(connection: Connection, column: Any, scope: ColumnElement[bool], keys: set[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(sorted(keys)):
+            found.update(connection.execute(select(column).where(scope, column.in_(chunk)).distinct()).scalars())
+        return found
+
+    def purge(self, older_than: float, *, model: str | None = None, environment: str | None = None) -> int:
+        """Delete predictions, feedback and drop counts from before `older_than` (epoch
+        seconds), of one model and/or environment if named (an endpoint purges its own: each
+        environment has its own retention), in small transactions; the number of predictions
+        deleted."""
+        deleted = 0
+        try:
+            for table in (predictions, feedback, log_drops):
+                scope = [table.c.at < older_than]
+                if model is not None:
+                    scope.append(table.c.model == model)
+                if environment is not None:
+                    scope.append(table.c.environment == environment)
+                while True:
+                    doomed = select(table.c.id).where(*scope).limit(_PURGE_BATCH)
+                    with self.engine.begin() as connection:
+                        count = connection.execute(delete(table).where(table.c.id.in_(doomed))).rowcount
+                    if table is predictions:
+                        deleted += count
+                    if count < _PURGE_BATCH:
+                        break
+        except SQLAlchemyError as exc:
+            raise StateError(f"deleting old predictions failed: {exc}") from None
+        return deleted
+
+    # ---- reading ------------------------------------------------------------------------------
+    def window(self, model: str, environment: str, *, rows: int | None = None, seconds: float | None = None,
+               until: float | None = None, since: float | None = None) -> LoggedWindow:
+        """Logged predictions of `model` in `environment`, oldest first, with their feedback.
+
+        `rows`: the last N before `until`; `seconds`: the span of that length before `until`
+        (default now); `since`: nothing older. They combine (the last N rows of a span)."""
+        end = time.time() if until is None else until
+        p = predictions.c
+        query = select(p.id, p.request_id, p.row, p.at, p.version, p.inputs, p.output, p.proba, p.latency_ms,
+                       p.identity_key, p.feature_key).where(p.model == model, p.environment == environment,
+                                                            p.at <= end)
+        if seconds is not None:
+            query = query.where(p.at > end - seconds)
+        if since is not None:
+            query = query.where(p.at >= since)
+        if rows is not None:
+            query = query.order_by(p.at.desc(), p.id.desc()).limit(rows)
+        else:
+            query = query.order_by(p.at, p.id)
+        try:
+            with self.engine.connect() as connection:
+                found = list(connection.execute(query))
+                if rows is not None:
+                    found.reverse()
+                actual = self._actuals(connection, model, environment, query) if found else {}
+                classes = self._classes(connection, model, sorted({r.version for r in found}))
+        except SQLAlchemyError as exc:
+            raise StateError(f"reading the prediction log failed: {exc}") from None
+        return _window(model, environment, found, actual, classes)
+
+    def _actuals(self, connection: Connection, model: str, environment: str, query: Select[Any]) -> dict[int, Any]:
+        """Prediction id -> the latest matching feedback's actual value, for the window
+        `query` selects: one join per kind of key, each on its own index."""
+        win = query.subquery()
+        f = feedback.c
+        scope = and_(f.model == model, f.environment == environment)
+        joins = [
+            and_(f.request_id == win.c.request_id, or_(f.row.is_(None), f.row == win.c.row)),
+            f.identity_key == win.c.identity_key,
+            f.feature_key == win.c.feature_key,
+        ]
+        latest: dict[int, tuple[float, int, str]] = {}
+        for on in joins:
+            for pid, at, fid, value in connection.execute(
+                    select(win.c.id, f.at, f.id, f.actual).select_from(win.join(feedback, and_(scope, on)))):
+                best = latest.get(pid)
+                if best is None or (at, fid) > best[:2]:
+                    latest[pid] = (at, fid, value)
+        return {pid: orjson.loads(value) for pid, (_, _, value) in latest.items()}
+
+    def _classes(self, connection: Connection, model: str, versions: list[int]) -> dict[int, list[Any]]:
+        c = prediction_classes.c
+        query = select(c.version, c.classes).where(c.model == model)
+        if versions:
+            query = query.where(c.version.in_(versions))
+        else:  # an empty window: the classes of the newest version logged, for the shape of `proba`
+            query = query.order_by(c.version.desc()).limit(1)
+        return {v: orjson.loads(classes) for v, classes in connection.execute(query)}
+
+    def counts(self, model: str, environment: str) -> dict[str, Any]:
+        """`logged`, `labelled` (with matching feedback), `dropped` (never logged: the queue
+        was full or a write failed), `oldest` and `newest` (epoch seconds, or None)."""
+        p, f = predictions.c, feedback.c
+        scope = and_(f.model == p.model, f.environment == p.environment)
+        labelled = or_(
+            exists().where(scope, f.request_id == p.request_id, or_(f.row.is_(None), f.row == p.row)),
+            exists().where(scope, f.identity_key == p.identity_key),
+            exists().where(scope, f.feature_key == p.feature_key),
+        )
+        mine = and_(p.model == model, p.environment == environment)
+        try:
+            with self.engine.connect() as connection:
+                logged, oldest, newest = connection.execute(
+                    select(func.count(), func.min(p.at), func.max(p.at)).where(mine)).one()
+                with_labels = connection.execute(select(func.count()).where(mine, labelled)).scalar_one()
+                dropped = connection.execute(select(func.coalesce(func.sum(log_drops.c.rows), 0)).where(
+                    log_drops.c.model == model, log_drops.c.environment == environment)).scalar_one()
+        except SQLAlchemyError as exc:
+            raise StateError(f"reading the prediction log failed: {exc}") from None
+        return {"logged": int(logged), "labelled": int(with_labels), "dropped": int(dropped),
+                "oldest": oldest, "newest": newest}
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode("utf-8")
+
+
+def _chunks(keys: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(keys), _CHUNK):
+        yield keys[start:start + _CHUNK]
+
+
+def _grouped(records: list[FeedbackRecord]) -> dict[tuple[str, str], list[FeedbackRecord]]:
+    groups: dict[tuple[str, str], list[FeedbackRecord]] = {}
+    for r in records:
+        groups.setdefault((r.model, r.environment), []).append(r)
+    return groups
+
+
+def _window(model: str, environment: str, found: list[Any], actual: dict[int, Any],
+            classes_of: dict[int, list[Any]]) -> LoggedWindow:
+    inputs: dict[str, list[Any]] = {}
+    for position, r in enumerate(found):
+        for name, value in orjson.loads(r.inputs).items():
+            column = inputs.get(name)
+            if column is None:  # a column first seen here: earlier rows lacked it
+                column = inputs[name] = [None] * position
+            column.append(value)
+        for column in inputs.values():
+            if len(column) <= position:
+                column.append(None)
+    forecasts = not found and not classes_of or any(r.proba is None for r in found)
+    classes = _union_classes(classes_of)
+    proba: np.ndarray | None = None
+    if not forecasts:
+        proba = np.zeros((len(found), len(classes)))
+        index = {c: k for k, c in enumerate(classes)}
+        for i, r in enumerate(found):
+            values = orjson.loads(r.proba)
+            order = classes_of.get(r.version) or classes
+            for c, value in zip(order, values, strict=False):
+                proba[i, index[c]] = value
+    return LoggedWindow(
+        model=model, environment=environment,
+        request_ids=[r.request_id for r in found],
+        rows=np.fromiter((r.row for r in found), dtype=np.int64, count=len(found)),
+        times=np.fromiter((r.at for r in found), dtype=float, count=len(found)),
+        versions=np.fromiter((r.version for r in found), dtype=np.int64, count=len(found)),
+        inputs=inputs,
+        outputs=[orjson.loads(r.output) for r in found],
+        proba=proba,
+        classes=[] if forecasts else classes,
+        actual=[actual.get(r.id) for r in found],
+        latency_ms=np.fromiter((r.latency_ms for r in found), dtype=float, count=len(found)),
+    )
+
+
+def _union_classes(classes_of: dict[int, list[Any]]) -> list[Any]:
+    """The newest version's classes, then any other version's extra ones."""
+    union: list[Any] = []
+    for version in sorted(classes_of, reverse=True):
+        union.extend(c for c in classes_of[version] if c not in union)
+    return union
