@@ -85,12 +85,16 @@ def create_app(service: ScoringService) -> Starlette:
     async def infer(request: Request) -> Response:
         name = request.path_params["name"]
         _check_version(service, name, request.path_params.get("version"))
-        body, header_length = await service.infer(name, await read_body(request),
-                                                  request.headers.get(v2.HEADER_LENGTH))
+        body, header_length, request_id = await service.infer(name, await read_body(request),
+                                                              request.headers.get(v2.HEADER_LENGTH),
+                                                              request.headers.get("x-request-id"))
         if header_length is None:
-            return Response(body, media_type="application/json")
+            return Response(body, media_type="application/json", headers={"x-request-id": request_id})
         return Response(body, media_type="application/octet-stream",
-                        headers={"Inference-Header-Content-Length": str(header_length)})
+                        headers={"Inference-Header-Content-Length": str(header_length), "x-request-id": request_id})
+
+    async def feedback(request: Request) -> Response:
+        return ORJSONResponse(await service.feedback(request.path_params.get("name"), await read_json(request)))
 
     async def health(request: Request) -> Response:
         document = service.health()
@@ -155,6 +159,8 @@ def create_app(service: ScoringService) -> Starlette:
     routes = [
         Route("/score", scoring("score", score), methods=["POST"]),
         Route("/score/{name}", scoring("score", score), methods=["POST"]),
+        Route("/feedback", scoring("feedback", feedback), methods=["POST"]),
+        Route("/feedback/{name}", scoring("feedback", feedback), methods=["POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/metadata", metadata, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),

@@ -6,6 +6,8 @@ edge turns it into a 4xx.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from champion.errors import InputError
@@ -20,26 +22,50 @@ def score_rows(model: LoadedModel, payload: Any, max_rows: int) -> Rows:
     Each item is either a value (when the model has one input column) or an object with
     one key per input column.
     """
+    return score_rows_with_ids(model, payload, max_rows, ())[0]
+
+
+def score_rows_with_ids(model: LoadedModel, payload: Any, max_rows: int,
+                        id_columns: Sequence[InputColumn]) -> tuple[Rows, Rows | None]:
+    """Like `score_rows`, but a row object may also carry the model's identity columns
+    (`id_columns`, e.g. COMMENT_ID), all of them or none; they are not model input, they let
+    feedback find the row later. Returns the rows and, when any row carried them, the
+    identity values (None for rows without)."""
     data = _data_list(payload)
     if len(data) > max_rows:
         raise InputError(f"data: {len(data)} rows in one request; the limit is {max_rows}", too_large=True)
     columns = model.columns
     names = [c.name for c in columns]
+    allowed = set(names).union(c.name for c in id_columns)
     values: dict[str, list[Any]] = {name: [] for name in names}
+    ids: dict[str, list[Any]] | None = None
     for i, item in enumerate(data):
         if isinstance(item, dict):
-            unknown = sorted(set(item) - set(names))
+            unknown = sorted(set(item) - allowed)
             if unknown:
-                raise InputError(f"data[{i}]: unknown field(s) {unknown}; the model takes {names}")
+                also = f" (and the row identity {[c.name for c in id_columns]})" if id_columns else ""
+                raise InputError(f"data[{i}]: unknown field(s) {unknown}; the model takes {names}{also}")
             for column in columns:
                 if column.name not in item:
                     raise InputError(f"data[{i}]: missing field {column.name!r}")
                 values[column.name].append(check_value(column, item[column.name], f"data[{i}].{column.name}"))
+            if len(item) > len(columns):  # identity fields came along
+                if ids is None:
+                    ids = {c.name: [None] * i for c in id_columns}
+                for column in id_columns:
+                    if column.name not in item:
+                        raise InputError(f"data[{i}]: missing identity field {column.name!r} (send all of "
+                                         f"{[c.name for c in id_columns]} or none)")
+                    ids[column.name].append(_check_identity(column, item[column.name], f"data[{i}].{column.name}"))
+                continue
         elif len(columns) == 1:
             values[names[0]].append(check_value(columns[0], item, f"data[{i}]"))
         else:
             raise InputError(f"data[{i}]: expected an object with fields {names}, got {_kind(item)}")
-    return values
+        if ids is not None:
+            for column_values in ids.values():
+                column_values.append(None)
+    return values, ids
 
 
 def score_steps(payload: Any) -> int:
@@ -70,6 +96,22 @@ def check_value(column: InputColumn, value: Any, where: str) -> Any:
     if column.kind == "integer" and int(value) != value:
         raise InputError(f"{where}: expected a whole number for {column.name}, got {value!r}")
     return value
+
+
+def _check_identity(column: InputColumn, value: Any, where: str) -> Any:
+    if column.kind in ("date", "datetime"):
+        if isinstance(value, str):
+            try:
+                datetime.fromisoformat(value)
+                return value
+            except ValueError:
+                pass
+        raise InputError(f"{where}: expected an ISO {column.kind} for {column.name}, got {value!r}")
+    if column.kind == "label":
+        if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+            return value
+        raise InputError(f"{where}: expected a string or whole number for {column.name}, got {_kind(value)}")
+    return check_value(column, value, where)
 
 
 def _data_list(payload: Any) -> list[Any]:

@@ -12,7 +12,7 @@ _BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
 
 
 class ServingMetrics:
-    """Requests, latency, batch sizes, served versions and swaps."""
+    """Requests, latency, batch sizes, served versions, swaps and the prediction log."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -27,6 +27,13 @@ class ServingMetrics:
         self.swaps = Counter("champion_swaps_total", "Versions switched in.", ["model"], registry=self.registry)
         self.refusals = Counter("champion_refusals_total", "Versions refused (failed to load or verify).",
                                 ["model"], registry=self.registry)
+        self.log_rows = Counter("champion_prediction_log_rows_total", "Scored rows written to the prediction log.",
+                                ["model"], registry=self.registry)
+        self.log_dropped = Counter("champion_prediction_log_dropped_total",
+                                   "Scored rows the prediction log dropped (its queue was full).",
+                                   ["model"], registry=self.registry)
+        self.log_queue = Gauge("champion_prediction_log_queue_rows",
+                               "Scored rows waiting in memory for the prediction log writer.", registry=self.registry)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

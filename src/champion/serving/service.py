@@ -22,9 +22,10 @@ from champion.errors import ChampionError, NotFoundError, UnavailableError
 from champion.project import Project
 from champion.serving import inputs, v2
 from champion.serving.batching import Batcher
-from champion.serving.loaded import LoadedModel, row_count
+from champion.serving.loaded import InputColumn, LoadedModel
 from champion.serving.loading import load_version
 from champion.serving.metrics import ServingMetrics
+from champion.serving.prediction_log import PredictionLogWriter, identity_kinds
 from champion.serving.workers import WorkerBoard
 
 log = logging.getLogger("champion.serving")
@@ -69,6 +70,11 @@ class ScoringService:
         self._refresh_lock = asyncio.Lock()
         self._seen_token: tuple[int, ...] | None = None
         self._default = project.default_model()
+        models = project.config.models
+        self._id_columns = {name: [InputColumn(c, kind) for c, kind in identity_kinds(m)] for name, m in models.items()}
+        self.prediction_log = PredictionLogWriter(
+            self.workspace.predictions, environment, dict(models), settings.log_queue_rows,
+            settings.log_retention_days, self.metrics) if settings.log_predictions else None
 
     # ---- model lookup -----------------------------------------------------------------------
     def model_name(self, name: str | None) -> str:
@@ -98,34 +104,62 @@ class ScoringService:
     # ---- scoring --------------------------------------------------------------------------
     async def score(self, name: str | None, payload: Any, request_id: str | None = None) -> dict[str, Any]:
         """The seeds' contract: `{"data": [...]}` -> `{"result": [...], ...}`."""
+        started, at = time.perf_counter(), time.time()
         model = self.served(name)
-        document: dict[str, Any] = {"model": model.name, "version": model.version,
-                                    "request_id": request_id or uuid.uuid4().hex}
+        request_id = request_id or uuid.uuid4().hex
+        document: dict[str, Any] = {"model": model.name, "version": model.version, "request_id": request_id}
         if model.task == "forecasting":
             steps = inputs.score_steps(payload)
             times, values = await self.batcher.run(model.forecast, steps)
             self.metrics.rows.labels(model.name).inc(steps)
+            if self.prediction_log is not None:
+                self.prediction_log.forecasted(model, request_id, at, started, times, values)
             return {**document, "result": values.tolist(), "time": times}
-        rows = inputs.score_rows(model, payload, self.settings.max_batch_rows)
+        rows, ids = inputs.score_rows_with_ids(model, payload, self.settings.max_batch_rows,
+                                               self._id_columns[model.name])
         labels, proba = await self.batcher.predict(model, rows)
-        self.metrics.rows.labels(model.name).inc(row_count(rows))
+        self.metrics.rows.labels(model.name).inc(len(labels))
+        if self.prediction_log is not None:
+            self.prediction_log.scored(model, request_id, at, started, rows, ids, labels, proba)
         return {**document, "result": labels.tolist(), "classes": model.classes,
                 "probabilities": proba.tolist()}
 
-    async def infer(self, name: str, body: bytes, header_length: str | None) -> tuple[bytes, int | None]:
-        """`POST /v2/models/{name}/infer`: the response body and its JSON header length."""
+    async def infer(self, name: str, body: bytes, header_length: str | None,
+                    request_id: str | None = None) -> tuple[bytes, int | None, str]:
+        """`POST /v2/models/{name}/infer`: the response body, its JSON header length, and the
+        request id it was logged under (the request's `id`, else `request_id`, else a new one)."""
+        started, at = time.perf_counter(), time.time()
         model = self.served(name)
         request = v2.parse_request(body, header_length)
+        request_id = request.id or request_id or uuid.uuid4().hex
         if model.task == "forecasting":
             steps = v2.forecast_steps(request)
             times, values = await self.batcher.run(model.forecast, steps)
             tensors = v2.forecast_outputs(times, values)
+            if self.prediction_log is not None:
+                self.prediction_log.forecasted(model, request_id, at, started, times, values)
         else:
             rows = v2.classifier_rows(model, request, self.settings.max_batch_rows)
             labels, proba = await self.batcher.predict(model, rows)
             tensors = v2.classifier_outputs(model, labels, proba)
+            if self.prediction_log is not None:
+                self.prediction_log.scored(model, request_id, at, started, rows, None, labels, proba)
         self.metrics.rows.labels(model.name).inc(tensors[0].shape[0])
-        return v2.response(model, request, tensors)
+        body, length = v2.response(model, request, tensors)
+        return body, length, request_id
+
+    async def feedback(self, name: str | None, payload: Any) -> dict[str, Any]:
+        """`POST /feedback`: actual values for logged predictions of this environment (see
+        `champion.pipelines.feedback`; the same service as `champion feedback`)."""
+        from champion.pipelines.feedback import add_feedback, parse_feedback_body
+
+        model = self.model_name(name)
+
+        def store() -> dict[str, Any]:
+            items = parse_feedback_body(self.project.config.models[model], payload)
+            return add_feedback(self.workspace, model, self.environment, items, source="http").as_dict()
+
+        return await asyncio.to_thread(store)
 
     # ---- health and metadata ------------------------------------------------------------------
     def model_state(self, name: str) -> str:
@@ -215,6 +249,9 @@ class ScoringService:
             await self.refresh()
 
     def close(self) -> None:
+        """Stop: write what the prediction log still holds, free the predict thread."""
+        if self.prediction_log is not None:
+            self.prediction_log.close()
         self.batcher.close()
         self.board.remove()
 
