@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import cli, cli_process
+from test_triggers import set_triggers
 
 from champion.project import Project
 from champion.state.jobs import JobStore, Timer
 from champion.state.store import StateStore, now
-
-from conftest import cli, cli_process
-from test_triggers import set_triggers
+from champion.triggers.schedule import schedule_of
 
 TEMPLATE_DATA = Path(__file__).resolve().parents[1] / "src" / "champion" / "templates" / "youtube-spam" / "data"
 BAD_CSV = "COMMENT_ID,AUTHOR,CONTENT\nx1,someone,no date and no class column\n"
@@ -167,11 +167,12 @@ def test_bad_file_fails_its_job_the_next_file_retrains_and_sigterm_lets_it_finis
 
 
 def test_due_schedule_and_new_files_run_once_with_agent_once(project: Path) -> None:
-    set_triggers(project, release="false", schedule='"*/5 * * * *"')
+    # Yearly, so that no new slot falls between the two runs below.
+    set_triggers(project, release="false", schedule='"0 0 1 1 *"')
     project_state = Project.open(project)
     store = JobStore(StateStore(project_state.state_uri, project_state.lock_dir))
-    # The schedule was armed 12 minutes ago: two slots passed while no agent ran.
-    store.set_timer(Timer("spam", "schedule", "*/5 * * * *", now() - timedelta(minutes=12), None))
+    # The schedule was armed 400 days ago: a slot passed while no agent ran.
+    store.set_timer(Timer("spam", "schedule", "0 0 1 1 *", now() - timedelta(days=400), None))
     drop(project, "Youtube04-Eminem.csv")
     drop(project, "Youtube05-Shakira.csv")
 
@@ -184,7 +185,7 @@ def test_due_schedule_and_new_files_run_once_with_agent_once(project: Path) -> N
     assert [Path(f).name for f in job.files] == ["Youtube04-Eminem.csv", "Youtube05-Shakira.csv"]
     assert job.summary["verdict"] == "FIRST_MODEL"
     timer = store.timer("spam", "schedule")
-    assert timer is not None and timer.fired_at is not None and now() - timer.fired_at < timedelta(minutes=5)
+    assert timer is not None and timer.fired_at == schedule_of("spam", "0 0 1 1 *").last_at_or_before(now())
     assert sorted(p.name for p in (project / "data" / "incoming" / "processed").iterdir()) == [
         "Youtube04-Eminem.csv", "Youtube05-Shakira.csv"]
     assert cli("status", "--project", str(project), "--json").json()["models"][0]["versions"] == 1

@@ -14,6 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import cli
 
 from champion.errors import ConfigError
 from champion.project import Project
@@ -23,8 +24,6 @@ from champion.triggers.agent import Agent, AgentEvent, AgentOptions
 from champion.triggers.incoming import IncomingWatcher, move_rejected
 from champion.triggers.monitor import parse_monitor_output, run_monitor
 from champion.triggers.schedule import CronTimer, IntervalTimer, schedule_of
-
-from conftest import cli
 
 UTC_ZONE = ZoneInfo("UTC")
 

@@ -25,7 +25,8 @@ STATUS_STYLE = {"succeeded": "green", "rejected": "yellow", "failed": "red", "ca
 @app.command()
 def agent(
     project: ProjectOpt = Path("."),
-    once: Annotated[bool, typer.Option("--once", help="Run the triggers due now, wait for their jobs, exit.")] = False,
+    once: Annotated[bool, typer.Option("--once",
+                                       help="Run the triggers due now, wait for their jobs, exit.")] = False,
     monitor: Annotated[bool, typer.Option("--monitor", help="With --once: run the monitor checks too.")] = False,
     poll_seconds: Annotated[float, typer.Option("--poll-seconds", min=0.1,
                                                 help="How often triggers are looked at.")] = 5.0,
@@ -57,7 +58,8 @@ def agent(
             style = STATUS_STYLE.get((event.job or {}).get("status", ""), "") if event.event == "job_finished" \
                 else EVENT_STYLE.get(event.event, "")
             line = escape(event.message)
-            render.console.print(f"[dim]{event.at.astimezone():%H:%M:%S}[/] " + (f"[{style}]{line}[/]" if style else line))
+            styled = f"[{style}]{line}[/]" if style else line
+            render.console.print(f"[dim]{event.at.astimezone():%H:%M:%S}[/] {styled}")
 
         options = AgentOptions(poll_seconds=poll_seconds, grace_seconds=grace_seconds, max_running=max_jobs)
         runner = Agent(Project.open(project), options, show)

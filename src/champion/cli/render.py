@@ -6,8 +6,8 @@ import json
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from rich.console import Console

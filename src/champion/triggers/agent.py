@@ -149,12 +149,9 @@ class Agent:
             self._poll_incoming()
             self._poll_schedules()
             if monitor:
-                checks = [self._start_monitor(model) for model in self.monitor_timers]
-                for check in checks:
-                    if check is not None:
-                        del self.monitors[check.model]
-                        self._monitor_done(check.model, check.wait())
-            while not self.stopping and (self.queue.running or self.store.jobs("queued")):
+                for model in self.monitor_timers:
+                    self._start_monitor(model)
+            while not self.stopping and (self.monitors or self.queue.running or self.store.jobs("queued")):
                 finished += self.step()
                 if self._released:  # files a failed job did not consume: queue them again
                     self._poll_incoming()
@@ -255,9 +252,9 @@ class Agent:
                       outcome.as_dict())
             return
         reasons = outcome.retrain_reasons
-        self._say("monitor_checked", f"{model}: monitor: drift {'detected' if outcome.drift_detected else 'not detected'}, "
-                  f"{len(outcome.alerts)} alert(s), {len(reasons)} asking for a retraining", model,
-                  detail=outcome.as_dict())
+        drift = "detected" if outcome.drift_detected else "not detected"
+        self._say("monitor_checked", f"{model}: monitor: drift {drift}, {len(outcome.alerts)} alert(s), "
+                  f"{len(reasons)} asking for a retraining", model, detail=outcome.as_dict())
         if reasons:
             self._queue(model, "monitor", "monitor: " + "; ".join(reasons))
 
@@ -272,13 +269,13 @@ class Agent:
         summary = job.summary
         what = summary.get("verdict") or summary.get("error") or ""
         version = f" version {summary['version']}" if summary.get("version") is not None else ""
-        self._say("job_finished", f"{job.model}: job {job.id} {job.status} (exit {job.exit_code}){version}: {what}",
-                  job.model, job)
-        try:
+        try:  # files first, so whoever reads the event finds them where they belong
             moved, left = settle_files(job, done.result)
         except OSError as exc:  # a file we cannot move stays where it is; the agent goes on
+            moved, left = {}, []
             self._say("file_error", f"{job.model}: cannot move the files of job {job.id}: {exc}", job.model, job)
-            return job
+        self._say("job_finished", f"{job.model}: job {job.id} {job.status} (exit {job.exit_code}){version}: "
+                  f"{what}", job.model, job)
         for source, target in moved.items():
             self._say("file_moved", f"{job.model}: {Path(source).name} -> {target}", job.model,
                       detail={"file": source, "to": target})

@@ -37,11 +37,12 @@ class AgentLock:
 
     def acquire(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        file = open(self.folder / LOCK_FILE, "a+", encoding="utf-8")
+        file = open(self.folder / LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115 (held until release)
         if not _try_exclusive(file):
             file.close()
             holder = _read_info(self.folder)
-            who = f" (pid {holder.get('pid')} on {holder.get('host')}, since {holder.get('started_at')})" if holder else ""
+            who = (f" (pid {holder.get('pid')} on {holder.get('host')}, since {holder.get('started_at')})"
+                   if holder else "")
             raise UsageError(f"another champion agent is running for this project{who}; "
                              "stop it first (SIGTERM) or use its queue") from None
         self._file = file

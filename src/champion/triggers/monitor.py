@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,11 +38,13 @@ class MonitorOutcome:
     @property
     def retrain_reasons(self) -> list[str]:
         """The messages of the alerts that ask for a retraining."""
-        return [f"{a.get('kind', 'alert')}: {a.get('message', '')}" for a in self.alerts if a.get("retrain") is True]
+        return [f"{a.get('kind', 'alert')}: {a.get('message', '')}"
+                for a in self.alerts if a.get("retrain") is True]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"model": self.model, "ok": self.ok, "exit_code": self.exit_code, "drift_detected": self.drift_detected,
-                "alerts": self.alerts, "retrain": self.retrain_reasons, "error": self.error, "log_path": self.log_path}
+        return {"model": self.model, "ok": self.ok, "exit_code": self.exit_code,
+                "drift_detected": self.drift_detected, "alerts": self.alerts, "retrain": self.retrain_reasons,
+                "error": self.error, "log_path": self.log_path}
 
 
 def monitor_command(project_root: Path, model: str) -> list[str]:
@@ -74,21 +77,27 @@ class MonitorCheck:
     """One running monitor check; `poll()` until it returns an outcome."""
 
     def __init__(self, project_root: Path, model: str, log_dir: Path, name: str,
-                 command: Sequence[str] | None = None) -> None:
+                 command: Sequence[str] | None = None, timeout: float = MONITOR_TIMEOUT) -> None:
         self.model = model
+        self.timeout = timeout
         self.stdout = log_dir / f"{name}.json"
         self.log = log_dir / f"{name}.log"
         self.process = spawn(command or monitor_command(project_root, model), self.stdout, self.log, project_root)
+        self._deadline = time.monotonic() + timeout
 
     def poll(self) -> MonitorOutcome | None:
+        """The outcome once the check ended (or was stopped for running too long), else None."""
         code = self.process.poll()
-        return None if code is None else self._outcome(code)
-
-    def wait(self, timeout: float = MONITOR_TIMEOUT) -> MonitorOutcome:
-        code = wait(self.process, timeout)
         if code is None:
-            return self.cancel(f"the monitor check ran longer than {timeout:.0f} s")
+            return self._too_long() if time.monotonic() > self._deadline else None
         return self._outcome(code)
+
+    def wait(self) -> MonitorOutcome:
+        code = wait(self.process, max(0.0, self._deadline - time.monotonic()))
+        return self._too_long() if code is None else self._outcome(code)
+
+    def _too_long(self) -> MonitorOutcome:
+        return self.cancel(f"the monitor check ran longer than {self.timeout:g} s")
 
     def cancel(self, why: str) -> MonitorOutcome:
         code = stop(self.process)
@@ -109,11 +118,11 @@ def run_monitor(project_root: Path, model: str, log_dir: Path | None = None,
     """
     folder = log_dir or project_root / ".champion" / "agent" / "logs"
     try:
-        check = MonitorCheck(project_root, model, folder, f"monitor-{model}", command)
+        check = MonitorCheck(project_root, model, folder, f"monitor-{model}", command, timeout)
     except OSError as exc:
         return MonitorOutcome(model, False, None, error=f"cannot start the monitor check: {exc}")
     try:
-        return check.wait(timeout)
+        return check.wait()
     except BaseException:
         check.cancel("interrupted")
         raise

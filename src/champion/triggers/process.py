@@ -8,6 +8,7 @@ process, and the lower priority keeps the endpoints serving on a small machine.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -29,10 +30,14 @@ def spawn(command: Sequence[str], stdout: Path, stderr: Path, cwd: Path,
           env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """Start `command` niced, in a new session (its own process group), output to files."""
     stdout.parent.mkdir(parents=True, exist_ok=True)
+    # `nice` execs the command (same pid); a preexec function is the fallback only, because
+    # code run between fork and exec can deadlock when the parent has threads.
+    nice = shutil.which("nice")
+    argv = [nice, "-n", str(NICE_INCREMENT), *command] if nice else list(command)
     with open(stdout, "wb") as out, open(stderr, "ab") as err:
         return subprocess.Popen(
-            list(command), stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=str(cwd),
-            start_new_session=True, preexec_fn=_lower_priority, env=env,
+            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=str(cwd), start_new_session=True,
+            preexec_fn=None if nice else _lower_priority, env=env,  # noqa: PLW1509
         )
 
 

@@ -35,7 +35,8 @@ class JobQueue:
         self.max_running = max_running
         self.running: dict[str, JobProcess] = {}
 
-    def add(self, model: str, trigger: TriggerKind, reason: str, files: list[Path] | None = None) -> tuple[Job, bool]:
+    def add(self, model: str, trigger: TriggerKind, reason: str,
+            files: list[Path] | None = None) -> tuple[Job, bool]:
         """Queue a retraining; `(job, merged)`: merged into the model's queued job if it has one."""
         return self.store.enqueue(model, trigger, reason, [str(f) for f in files or []])
 
