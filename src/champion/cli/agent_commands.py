@@ -46,6 +46,9 @@ def agent(
     jobs get --grace-seconds to finish, then are cancelled and queued again; a second Ctrl-C
     cancels at once. One agent per project: a second one exits with 2. With --once it exits
     4 when a job failed.
+
+    Start the endpoints first (`champion up`): an endpoint that a releasing job has to start
+    inherits the job's lower priority.
     """
     with handled(as_json, lambda: log_dir(project)):
         from champion.project import Project
