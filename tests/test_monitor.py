@@ -24,7 +24,7 @@ from champion.monitoring.performance import estimate_classifier, realized_classi
 from champion.pipelines.workspace import Workspace
 from champion.project import Project
 from champion.state.predictions import LogRecord, row_key
-from tests.conftest import cli
+from conftest import cli
 
 
 @pytest.fixture(scope="module")

@@ -269,6 +269,7 @@ def _show(document: dict, as_json: bool) -> None:  # type: ignore[type-arg]
 from champion.cli import release_commands  # noqa: E402,F401  (registers its commands on `app`)
 from champion.cli import feedback_commands  # noqa: E402,F401  (registers `feedback` on `app`)
 from champion.cli import agent_commands  # noqa: E402,F401  (registers `agent` on `app`)
+from champion.cli import monitor_commands  # noqa: E402,F401  (registers `monitor` on `app`)
 from champion.cli.export_commands import export_app  # noqa: E402
 
 app.add_typer(export_app, name="export")
