@@ -66,7 +66,8 @@ class PredictionLogWriter:
         self.max_rows = max_rows
         self.retention_seconds = retention_days * 86400.0
         self.metrics = metrics
-        self._kinds = {name: _Kinds(settings) for name, settings in models.items()}
+        self._settings = models
+        self._shapes: dict[tuple[str, int], _Shape] = {}  # written by the writer thread only
         self._queue: deque[Scored] = deque()
         self._queued = 0
         self._dropped: dict[str, int] = {}
@@ -193,7 +194,7 @@ class PredictionLogWriter:
 
     def _purge(self) -> None:
         cutoff = time.time() - self.retention_seconds
-        for model in self._kinds:
+        for model in self._settings:
             deleted = self.store.purge(cutoff, model=model, environment=self.environment)
             if deleted:
                 log.info("prediction log: deleted %d %s rows older than %.4g days", deleted, model,
@@ -211,43 +212,56 @@ class PredictionLogWriter:
         return records
 
     def _rows_of(self, item: Scored) -> list[LogRecord]:
-        model, env = item.model, self.environment
+        model, env, rid, at, latency = item.model, self.environment, item.request_id, item.at, item.latency_ms
+        name, version = model.name, model.version
         if item.times is not None and item.values is not None:
             values = item.values.tolist()
             keys = [row_key([t], ["datetime"]) for t in item.times]
-            return [LogRecord(item.request_id, i, item.at, env, model.name, model.version, {"time": t}, values[i],
-                              None, item.latency_ms, keys[i], keys[i]) for i, t in enumerate(item.times)]
+            return [LogRecord(rid, i, at, env, name, version, {"time": t}, values[i], None, latency, keys[i], keys[i])
+                    for i, t in enumerate(item.times)]
         if item.rows is None or item.labels is None or item.proba is None:
             raise ValueError("a classifier request without rows, labels or probabilities")
-        kinds = self._kinds[model.name]
-        names = [c.name for c in model.columns]
-        feature_kinds = [c.kind for c in model.columns]
-        columns = [item.rows[n] for n in names]
-        labels, proba, classes = item.labels.tolist(), item.proba.tolist(), model.classes
-        # An id column that is also a feature comes with every row; the others only when the
-        # client sent them (None where a row came without).
-        ids: list[list[Any]] | None = None
-        if kinds.id_names and (item.ids is not None or kinds.ids_in_features):
-            found = [item.rows.get(n) if n in item.rows else (item.ids or {}).get(n) for n in kinds.id_names]
-            ids = [column for column in found if column is not None]
-            if len(ids) < len(found):
-                ids = None
+        shape = self._shape(model)
+        columns = [item.rows[n] for n in shape.names]
+        labels, proba = item.labels.tolist(), item.proba.tolist()
+        ids = self._id_values(item, shape)
         records = []
         for i in range(item.count):
             values = [column[i] for column in columns]
             identity = None
             if ids is not None and all(column[i] is not None for column in ids):
-                identity = row_key([column[i] for column in ids], kinds.id_kinds)
-            records.append(LogRecord(item.request_id, i, item.at, env, model.name, model.version,
-                                     dict(zip(names, values, strict=True)), labels[i], proba[i], item.latency_ms,
-                                     row_key(values, feature_kinds), identity, classes))
+                identity = row_key([column[i] for column in ids], shape.id_kinds)
+            records.append(LogRecord(rid, i, at, env, name, version, dict(zip(shape.names, values, strict=True)),
+                                     labels[i], proba[i], latency, row_key(values, shape.kinds), identity,
+                                     shape.classes))
         return records
 
+    def _shape(self, model: LoadedModel) -> _Shape:
+        shape = self._shapes.get((model.name, model.version))
+        if shape is None:
+            settings = self._settings[model.name]
+            shape = self._shapes[model.name, model.version] = _Shape(model, settings)
+        return shape
 
-class _Kinds:
-    """A classifier's identity columns and their types (the same as feedback uses)."""
+    @staticmethod
+    def _id_values(item: Scored, shape: _Shape) -> list[list[Any]] | None:
+        """One list per id column (None where a row came without), or None: no identity."""
+        if not shape.id_names or (item.ids is None and not shape.ids_in_features):
+            return None
+        rows, sent = item.rows or {}, item.ids or {}
+        found = [rows.get(n) if n in rows else sent.get(n) for n in shape.id_names]
+        ids = [column for column in found if column is not None]
+        return ids if len(ids) == len(found) else None
 
-    def __init__(self, settings: ModelSettings) -> None:
+
+class _Shape:
+    """What every logged row of one model version shares: input names and types, classes,
+    and the identity columns (typed as feedback types them, so the keys agree)."""
+
+    def __init__(self, model: LoadedModel, settings: ModelSettings) -> None:
+        self.names = [c.name for c in model.columns]
+        self.kinds = [c.kind for c in model.columns]
+        self.classes = model.classes
         self.id_names = list(settings.id) if settings.features else []
         self.id_kinds = [settings.columns[c].type for c in self.id_names]
         self.ids_in_features = all(c in settings.features for c in self.id_names)

@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from datetime import date, datetime
 from typing import Any
 
@@ -24,7 +25,6 @@ import orjson
 from sqlalchemy import (
     BigInteger,
     Column,
-    ColumnElement,
     Connection,
     Double,
     Index,
@@ -41,6 +41,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
 )
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -70,10 +71,16 @@ predictions = Table(
     Column("latency_ms", Double, nullable=False),
     Column("identity_key", String(64), nullable=True),  # sha256 of the `id` values, when sent
     Column("feature_key", String(64), nullable=False),  # sha256 of the feature values
+    # Every index costs each logged row CPU (measured: SQLite's work per row 8 us with the
+    # window index alone, 20 us with one more per key). Windows and feedback join at read
+    # time from this side, probing the feedback table's indexes; these serve the matched
+    # count of new feedback: by request id (online feedback) and by identity, the latter
+    # only for rows that carried one. Feedback by features counts by scanning the model's
+    # rows (batch files).
     Index("ix_predictions_window", "model", "environment", "at"),  # windows, counts and retention
     Index("ix_predictions_request", "request_id"),
-    Index("ix_predictions_identity", "identity_key"),
-    Index("ix_predictions_feature", "feature_key"),
+    Index("ix_predictions_identity", "identity_key", sqlite_where=text("identity_key IS NOT NULL"),
+          postgresql_where=text("identity_key IS NOT NULL")),
 )
 
 feedback = Table(
@@ -88,10 +95,12 @@ feedback = Table(
     Column("identity_key", String(64), nullable=True),
     Column("feature_key", String(64), nullable=True),
     Column("actual", Text, nullable=False),  # JSON: the true label or value
-    Index("ix_feedback_request", "request_id"),
-    Index("ix_feedback_identity", "identity_key"),
-    Index("ix_feedback_feature", "feature_key"),
-    Index("ix_feedback_scope", "model", "environment", "at"),
+    # Key first, then the scope: SQLite without statistics prefers the index with the most
+    # equality columns, and these must win over the scope index in the read-time joins.
+    Index("ix_feedback_request", "request_id", "model", "environment"),
+    Index("ix_feedback_identity", "identity_key", "model", "environment"),
+    Index("ix_feedback_feature", "feature_key", "model", "environment"),
+    Index("ix_feedback_scope", "model", "environment", "at"),  # retention
 )
 
 prediction_classes = Table(
@@ -113,8 +122,13 @@ log_drops = Table(
     Index("ix_prediction_log_drops", "model", "environment", "at"),
 )
 
+_LOGGED = ("model", "environment", "at", "request_id", "row", "version", "inputs", "output", "proba", "latency_ms",
+           "identity_key", "feature_key")
+"""The columns `append` writes, in the order of its parameter tuples."""
+_ROWS_PER_INSERT = 50  # 600 parameters: within SQLite's limit even before 3.32 (999)
 _SEPARATOR = "\x1f"
-_CHUNK = 500  # keys per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
+_STRINGS = ("text", "string", "label")
+_CHUNK = 2_000  # keys per IN (...) list: below SQLite's (32,766) and PostgreSQL's (65,535) parameter limits
 _PURGE_BATCH = 5_000  # rows deleted per transaction, so the writer never waits long for the lock
 
 
@@ -123,6 +137,8 @@ def canonical(value: Any, kind: str) -> str:
     """One spelling per value, so a key computed from a JSON request and one computed from a
     CSV file agree: integers without a point, numbers as Python floats, dates and times in
     ISO form at second precision or finer (`2014-01-01` -> `2014-01-01T00:00:00`)."""
+    if type(value) is str and kind in _STRINGS:  # the common case first: it runs per logged row
+        return value
     if kind == "integer":
         return str(int(value))
     if kind == "number":
@@ -138,7 +154,10 @@ def canonical(value: Any, kind: str) -> str:
 
 def row_key(values: Sequence[Any], kinds: Sequence[str]) -> str:
     """sha256 (hex) of a row's values in canonical form: identity and feature keys."""
-    text = _SEPARATOR.join(canonical(v, k) for v, k in zip(values, kinds, strict=True))
+    if len(values) == 1 and len(kinds) == 1:
+        text = canonical(values[0], kinds[0])
+    else:
+        text = _SEPARATOR.join([canonical(v, k) for v, k in zip(values, kinds, strict=True)])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -230,6 +249,19 @@ class PredictionLog:
         self.engine = _engine(url)
         self._classes_known: set[tuple[str, int]] = set()
         self._create_tables()
+        # The INSERT is compiled once and run with plain tuples: SQLAlchemy's per-row
+        # parameter handling cost as much CPU as SQLite's own work (measured, ~20 us a row).
+        compiled = insert(predictions).compile(dialect=self.engine.dialect, column_keys=list(_LOGGED))
+        self._insert_sql = str(compiled)
+        order = tuple(compiled.positiontup or ())
+        if order and order != _LOGGED:
+            raise StateError(f"unexpected parameter order {order} for the prediction log insert")
+        # Many rows per statement where placeholders repeat (`?`, `%s`): the sqlite3 module
+        # releases and retakes the GIL around every statement it steps, and each retake
+        # stalled the endpoint's event loop (one row per statement cost 4x the CPU, measured).
+        head, _, group = self._insert_sql.partition(" VALUES ")
+        self._insert_head, self._insert_group = head + " VALUES ", group
+        self._multirow = self.engine.dialect.paramstyle in ("qmark", "format") and bool(group)
 
     def _create_tables(self) -> None:
         # Several worker processes may open a fresh store at once; a lost race to create a
@@ -248,10 +280,9 @@ class PredictionLog:
         """Write `rows` (and counts of rows dropped per (model, environment)) in one
         transaction; `StateError` if it fails (nothing is written then)."""
         now = time.time()
-        values = [{"model": r.model, "environment": r.environment, "at": r.at, "request_id": r.request_id,
-                   "row": r.row, "version": r.version, "inputs": _dumps(r.inputs), "output": _dumps(r.output),
-                   "proba": None if r.proba is None else _dumps(r.proba), "latency_ms": r.latency_ms,
-                   "identity_key": r.identity_key, "feature_key": r.feature_key} for r in rows]
+        values: list[Any] = [(r.model, r.environment, r.at, r.request_id, r.row, r.version, _dumps(r.inputs),
+                              _dumps(r.output), None if r.proba is None else _dumps(r.proba), r.latency_ms,
+                              r.identity_key, r.feature_key) for r in rows]
         classes = {(r.model, r.version): r.classes for r in rows
                    if r.classes is not None and (r.model, r.version) not in self._classes_known}
         drops = [{"model": m, "environment": e, "at": now, "rows": n} for (m, e), n in (dropped or {}).items() if n]
@@ -260,7 +291,7 @@ class PredictionLog:
         try:
             with self.engine.begin() as connection:
                 if values:
-                    connection.execute(insert(predictions), values)
+                    self._insert(connection, values)
                 if drops:
                     connection.execute(insert(log_drops), drops)
                 if classes:
@@ -268,6 +299,20 @@ class PredictionLog:
         except SQLAlchemyError as exc:
             raise StateError(f"writing {len(values)} predictions to the log failed: {exc}") from None
         self._classes_known.update(classes)
+
+    def _insert(self, connection: Connection, values: list[Any]) -> None:
+        if not self._multirow:  # named parameters (psycopg): SQLAlchemy batches these itself
+            connection.execute(insert(predictions), [dict(zip(_LOGGED, v, strict=True)) for v in values])
+            return
+        full = len(values) - len(values) % _ROWS_PER_INSERT
+        if full:
+            statement = self._insert_head + ", ".join([self._insert_group] * _ROWS_PER_INSERT)
+            connection.exec_driver_sql(statement, [tuple(chain.from_iterable(values[i:i + _ROWS_PER_INSERT]))
+                                                   for i in range(0, full, _ROWS_PER_INSERT)])
+        if full < len(values):
+            rest = values[full:]
+            statement = self._insert_head + ", ".join([self._insert_group] * len(rest))
+            connection.exec_driver_sql(statement, tuple(chain.from_iterable(rest)))
 
     def _record_classes(self, connection: Connection, classes: Mapping[tuple[str, int], list[Any] | None]) -> None:
         known = {(r.model, r.version) for r in connection.execute(
@@ -311,15 +356,27 @@ class PredictionLog:
         p = predictions.c
         matched = 0
         for (model, environment), group in _grouped(records).items():
-            scope = and_(p.model == model, p.environment == environment)
+            mine = {(model, environment)}
+            # By request id and identity: their indexes alone (a condition on the model too
+            # would let SQLite pick the window index and scan); the scope is checked here.
             requests: dict[str, set[int]] = {}
             for ids in _chunks(sorted({r.request_id for r in group if r.request_id is not None})):
-                for rid, row in connection.execute(select(p.request_id, p.row).where(scope, p.request_id.in_(ids))):
-                    requests.setdefault(rid, set()).add(row)
-            identities = self._present(connection, p.identity_key, scope,
-                                       {r.identity_key for r in group if r.identity_key is not None})
-            features = self._present(connection, p.feature_key, scope,
-                                     {r.feature_key for r in group if r.feature_key is not None})
+                query = select(p.request_id, p.row, p.model, p.environment).where(p.request_id.in_(ids))
+                for rid, row, m, e in connection.execute(query):
+                    if (m, e) in mine:
+                        requests.setdefault(rid, set()).add(row)
+            identities: set[str] = set()
+            for keys in _chunks(sorted({r.identity_key for r in group if r.identity_key is not None})):
+                by_identity = select(p.identity_key, p.model, p.environment).where(
+                    p.identity_key.is_not(None), p.identity_key.in_(keys))
+                identities.update(str(k) for k, m, e in connection.execute(by_identity) if (m, e) in mine)
+            # By features: no index (it would cost every logged row); one pass over the
+            # model's rows per chunk of keys.
+            features: set[str] = set()
+            for keys in _chunks(sorted({r.feature_key for r in group if r.feature_key is not None})):
+                by_feature = select(p.feature_key).where(p.model == model, p.environment == environment,
+                                                         p.feature_key.in_(keys)).distinct()
+                features.update(connection.execute(by_feature).scalars())
             for r in group:
                 if r.request_id is not None:
                     rows = requests.get(r.request_id, set())
@@ -328,13 +385,6 @@ class PredictionLog:
                     hit = r.identity_key in identities if r.identity_key is not None else r.feature_key in features
                 matched += hit
         return matched
-
-    @staticmethod
-    def _present(connection: Connection, column: Any, scope: ColumnElement[bool], keys: set[str]) -> set[str]:
-        found: set[str] = set()
-        for chunk in _chunks(sorted(keys)):
-            found.update(connection.execute(select(column).where(scope, column.in_(chunk)).distinct()).scalars())
-        return found
 
     def purge(self, older_than: float, *, model: str | None = None, environment: str | None = None) -> int:
         """Delete predictions, feedback and drop counts from before `older_than` (epoch
