@@ -35,6 +35,7 @@ WRITE_ROWS = 5_000
 PURGE_SECONDS = 3600.0
 """How often the writer deletes rows older than the retention."""
 RETRY_SECONDS = 1.0
+RETRY_PURGE_SECONDS = 60.0
 CLOSE_ATTEMPTS = 5
 
 
@@ -93,6 +94,7 @@ class PredictionLogWriter:
 
     def record(self, item: Scored) -> None:
         """Queue `item`, or drop and count it when the queue is full. Never blocks on I/O."""
+        wake = False
         with self._lock:
             full = self._closing or self._queued + item.count > self.max_rows
             if full:
@@ -130,10 +132,9 @@ class PredictionLogWriter:
             self._wake.wait(FLUSH_SECONDS if failures == 0 else RETRY_SECONDS)
             self._wake.clear()
             closing = self._closing
+            if time.monotonic() >= next_purge and not closing:
+                next_purge = time.monotonic() + (PURGE_SECONDS if self._purge() else RETRY_PURGE_SECONDS)
             try:
-                if time.monotonic() >= next_purge:
-                    self._purge()
-                    next_purge = time.monotonic() + PURGE_SECONDS
                 self._flush()
                 failures = 0
             except ChampionError as exc:
@@ -192,13 +193,20 @@ class PredictionLogWriter:
             for model, count in dropped.items():
                 self._dropped[model] = self._dropped.get(model, 0) + count
 
-    def _purge(self) -> None:
+    def _purge(self) -> bool:
+        """Delete this environment's rows older than the retention; False if it failed (the
+        writing goes on regardless)."""
         cutoff = time.time() - self.retention_seconds
-        for model in self._settings:
-            deleted = self.store.purge(cutoff, model=model, environment=self.environment)
-            if deleted:
-                log.info("prediction log: deleted %d %s rows older than %.4g days", deleted, model,
-                         self.retention_seconds / 86400.0)
+        try:
+            for model in self._settings:
+                deleted = self.store.purge(cutoff, model=model, environment=self.environment)
+                if deleted:
+                    log.info("prediction log: deleted %d %s rows older than %.4g days", deleted, model,
+                             self.retention_seconds / 86400.0)
+        except ChampionError as exc:
+            log.warning("deleting old prediction log rows failed: %s", exc)
+            return False
+        return True
 
     def _records(self, items: list[Scored]) -> list[LogRecord]:
         records: list[LogRecord] = []
