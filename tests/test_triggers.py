@@ -334,3 +334,39 @@ def set_triggers(root: Path, **values: str) -> None:
     kept = [line for line in lines[start:end] if line.split("=")[0].strip() not in values]
     lines[start:end] = [f"{key} = {value}" for key, value in values.items()] + kept
     path.write_text("\n".join(lines) + "\n")
+
+
+def test_a_trigger_without_files_joins_the_running_job(store: JobStore) -> None:
+    job, _ = store.enqueue("spam", "incoming", "incoming: a.csv", ["/in/a.csv"])
+    store.mark_running(job.id, 12345, "/logs/x.log")
+    joined, merged = store.enqueue("spam", "monitor", "monitor: performance", join_running=True)
+    assert merged and joined.id == job.id and joined.triggers == ["incoming", "monitor"]
+    files, merged_files = store.enqueue("spam", "incoming", "incoming: b.csv", ["/in/b.csv"], join_running=True)
+    assert not merged_files and files.id != job.id  # new files need a run of their own
+
+
+def test_monitor_alerts_do_not_retrain_when_no_data_arrived_since_the_last_retraining(tmp_path: Path) -> None:
+    root = new_project(tmp_path)
+    set_triggers(root, monitor_minutes="10")
+    alerting = _script(tmp_path, "alerting", f"import json; print(json.dumps({ALERTS!r}))")
+    clock = Clock(datetime(2025, 1, 6, 12, 0, tzinfo=UTC))
+    events: list[AgentEvent] = []
+    agent = Agent(Project.open(root), AgentOptions(poll_seconds=0.1), events.append, clock,
+                  monitor_command=lambda model: alerting)
+    agent.start()
+    try:
+        agent.request_stop()
+        earlier, _ = agent.store.enqueue("spam", "schedule", "schedule: due")
+        agent.store.mark_running(earlier.id, 1, "/logs/x.log")
+        agent.store.finish(earlier.id, "rejected", 3, {"verdict": "REJECT"})
+        agent.poll_triggers()
+        clock.advance(minutes=11)
+        agent.poll_triggers()
+        deadline = time.monotonic() + 30
+        while agent.monitors and time.monotonic() < deadline:
+            agent.step()
+            time.sleep(0.05)
+    finally:
+        agent.shutdown()
+    assert agent.store.jobs("queued") == []
+    assert "monitor_skipped" in [e.event for e in events]

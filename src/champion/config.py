@@ -105,7 +105,7 @@ class AlertSettings(_Settings):
     """Environment variable holding the webhook's HMAC key (unsigned when unset or empty)."""
     command: list[str] | None = None
     """Run this command for each alert, the alert's JSON on its standard input."""
-    retrain_on: list[AlertKind] = Field(default_factory=lambda: ["performance", "estimated_performance"])
+    retrain_on: list[AlertKind] = Field(default_factory=lambda: list[AlertKind](["performance", "estimated_performance"]))
     """Alert kinds that start a retraining when `champion agent` runs the monitor."""
 
 
@@ -167,9 +167,9 @@ class TriggerSettings(_Settings):
     """Cron expression (5 fields, local time), e.g. `0 3 * * 1` for Mondays at 03:00."""
     watch_incoming: bool = True
     """A new file in the model's `incoming` folder: validate, ingest, retrain."""
-    monitor_minutes: Annotated[float, Field(gt=0)] | None = 60.0
+    monitor_minutes: Annotated[float, Field(ge=0)] = 60.0
     """Run the monitor this often; alerts named in `monitoring.alerts.retrain_on` retrain.
-    Unset: no monitor checks."""
+    0: no monitor checks."""
     release: bool = True
     """Release a promoted model through staging to production (else only register it)."""
 

@@ -124,14 +124,16 @@ class JobStore:
 
     # ---- jobs -----------------------------------------------------------------------------
     def enqueue(self, model: str, trigger: TriggerKind, reason: str,
-                files: list[str] | None = None) -> tuple[Job, bool]:
+                files: list[str] | None = None, join_running: bool = False) -> tuple[Job, bool]:
         """Queue a retraining of `model`; `(job, merged)`. A job of `model` that is already
         queued (not yet running) absorbs the trigger: its files are extended and its reasons
-        joined, so two triggers for one model run once."""
+        joined, so two triggers for one model run once. With `join_running` (a trigger that
+        brings no files), a running job absorbs it too: it trains on the newest data already."""
         files = list(files or [])
+        statuses = ["queued", "running"] if join_running and not files else ["queued"]
         with self._write() as connection:
             row = connection.execute(
-                select(agent_jobs).where(agent_jobs.c.model == model, agent_jobs.c.status == "queued")
+                select(agent_jobs).where(agent_jobs.c.model == model, agent_jobs.c.status.in_(statuses))
                 .order_by(agent_jobs.c.created_at).limit(1)).first()
             if row is not None:
                 job = _job(row)

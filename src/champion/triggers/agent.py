@@ -83,7 +83,8 @@ class Agent:
         self.monitor_command = monitor_command
         self.log_dir = agent_dir(project) / "logs"
         models = project.config.models
-        self.store = JobStore(StateStore(project.state_uri, project.lock_dir))
+        self.state = StateStore(project.state_uri, project.lock_dir)
+        self.store = JobStore(self.state)
         self.queue = JobQueue(self.store, project.root, self.log_dir,
                               lambda model: models[model].triggers.release, options.max_running)
         self.watchers = {name: IncomingWatcher(project.root / m.incoming)
@@ -98,7 +99,7 @@ class Agent:
                     raise ConfigError(f"{project.root / CONFIG_FILE}: {exc}") from None
                 self.schedules[name] = CronTimer(name, schedule, self.store, clock)
         self.monitor_timers = {name: IntervalTimer(name, "monitor", m.triggers.monitor_minutes, self.store, clock)
-                               for name, m in models.items() if m.triggers.monitor_minutes is not None}
+                               for name, m in models.items() if m.triggers.monitor_minutes > 0}
         self.monitors: dict[str, MonitorCheck] = {}
         self.lock = AgentLock(project)
         self.stopping = False
@@ -255,12 +256,35 @@ class Agent:
         drift = "detected" if outcome.drift_detected else "not detected"
         self._say("monitor_checked", f"{model}: monitor: drift {drift}, {len(outcome.alerts)} alert(s), "
                   f"{len(reasons)} asking for a retraining", model, detail=outcome.as_dict())
-        if reasons:
-            self._queue(model, "monitor", "monitor: " + "; ".join(reasons))
+        if not reasons:
+            return
+        stale = self._nothing_new_since_last_retraining(model)
+        if stale is not None:
+            self._say("monitor_skipped", f"{model}: the monitor asks for a retraining, but no data arrived since "
+                      f"job {stale.id} ({stale.summary.get('verdict') or stale.status}) trained on it; "
+                      "skipped until new data is ingested", model)
+            return
+        # A retraining already running (say, for the files the alert is about) answers it.
+        self._queue(model, "monitor", "monitor: " + "; ".join(reasons), join_running=True)
 
-    def _queue(self, model: str, kind: str, reason: str, files: list[Path] | None = None) -> None:
-        job, merged = self.queue.add(model, kind, reason, files)  # type: ignore[arg-type]
-        verb = f"merged into queued job {job.id}" if merged else f"queued as job {job.id}"
+    def _nothing_new_since_last_retraining(self, model: str) -> Job | None:
+        """The model's last completed retraining, when no file was ingested after it started
+        (a retraining now would learn from exactly the same data); else None."""
+        done = [j for j in self.store.jobs(model=model)
+                if j.status in ("succeeded", "rejected") and j.started_at is not None]
+        if not done:
+            return None
+        last = done[-1]
+        started = last.started_at
+        assert started is not None
+        if any(f.added_at >= started for f in self.state.ingested(model)):
+            return None
+        return last
+
+    def _queue(self, model: str, kind: str, reason: str, files: list[Path] | None = None,
+               join_running: bool = False) -> None:
+        job, merged = self.queue.add(model, kind, reason, files, join_running)  # type: ignore[arg-type]
+        verb = (f"merged into {job.status} job {job.id}" if merged else f"queued as job {job.id}")
         self._say("merged" if merged else "queued", f"{model}: {reason} -> {verb}", model, job)
 
     # ---- outcomes -------------------------------------------------------------------------

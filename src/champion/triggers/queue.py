@@ -36,9 +36,10 @@ class JobQueue:
         self.running: dict[str, JobProcess] = {}
 
     def add(self, model: str, trigger: TriggerKind, reason: str,
-            files: list[Path] | None = None) -> tuple[Job, bool]:
-        """Queue a retraining; `(job, merged)`: merged into the model's queued job if it has one."""
-        return self.store.enqueue(model, trigger, reason, [str(f) for f in files or []])
+            files: list[Path] | None = None, join_running: bool = False) -> tuple[Job, bool]:
+        """Queue a retraining; `(job, merged)`: merged into the model's queued job if it has one
+        (or its running one, with `join_running`)."""
+        return self.store.enqueue(model, trigger, reason, [str(f) for f in files or []], join_running)
 
     def start_ready(self) -> list[Job]:
         """Start queued jobs of models with nothing running, oldest first, within the limit."""
