@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# The demo story: a spam model is built on three videos and released through staging to
-# production; two more videos arrive; `retrain` ingests them, rebuilds, lets the gate decide
-# and releases the winner, while production keeps answering every request.
+# The demo story (the seeds'): a spam model is built on three videos and released through
+# staging to production; comments of two new videos flow through production; the monitor
+# flags the drift and, once their labels come back, the drop in performance; the agent
+# retrains on all five videos, the gate decides, and production swaps to the winner while it
+# keeps answering every request; the report shows before and after.
 set -uo pipefail
 DEMO=${DEMO_DIR:-demo}
+HERE=$(cd "$(dirname "$0")" && pwd)
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 rm -rf "$DEMO"
@@ -24,8 +27,21 @@ curl -sS -X POST "$PROD/score" -H 'content-type: application/json' \
   -d '{"data": ["Check out my channel, subscribe!!! http://example.com", "This song never gets old"]}'
 echo
 
-say "Eminem and Shakira arrive: champion retrain spam --new-data data/retraining/*.csv"
-echo "(meanwhile a client scores against production every 50 ms and counts failures)"
+say "Eminem and Shakira comments reach production (scored with their COMMENT_ID)"
+python "$HERE/send_comments.py" "$PROD" data/retraining/*.csv || exit 1
+sleep 1   # the endpoint writes its prediction log in the background, within a second
+
+say "champion monitor spam   (the last hour of production against the model's reference profile)"
+champion monitor spam --window 1h || exit 1
+
+say "their labels come back: champion feedback spam data/retraining/*.csv"
+for f in data/retraining/*.csv; do champion feedback spam "$f" || exit 1; done
+champion monitor spam --window 1h || exit 1
+
+say "the labelled files land in data/incoming/; champion agent --once --monitor"
+echo "(the new files and the monitor's alert are one retraining: ingest, build, gate, release;"
+echo " meanwhile a client scores against production every 50 ms and counts failures)"
+cp data/retraining/*.csv data/incoming/
 : > ../.demo-load.log
 ( while [ ! -f ../.demo-load.stop ]; do
     curl -s -o /dev/null -w '%{http_code}\n' -X POST "$PROD/score" -H 'content-type: application/json' \
@@ -34,19 +50,19 @@ echo "(meanwhile a client scores against production every 50 ms and counts failu
   done ) &
 LOAD=$!
 rm -f ../.demo-load.stop
-args=()
-for f in data/retraining/*.csv; do args+=(--new-data "$f"); done
-champion retrain spam "${args[@]}"
+champion agent --once --monitor
 code=$?
 touch ../.demo-load.stop; wait $LOAD; rm -f ../.demo-load.stop
 total=$(wc -l < ../.demo-load.log); failed=$(grep -vc '^200$' ../.demo-load.log)
-echo "production answered $total requests during the retrain: $failed failed"
+echo "production answered $total requests during the retraining: $failed failed"
 rm -f ../.demo-load.log
-case $code in
-  0) echo "(exit 0: promoted and released)" ;;
-  3) echo "(exit 3: rejected, the champion stays in production)" ;;
-  *) exit $code ;;
-esac
+[ "$code" = 0 ] || exit $code
+
+say "after the swap: more new comments, and the report with metrics before and after"
+python "$HERE/send_comments.py" "$PROD" data/retraining/Youtube05-Shakira.csv || exit 1
+sleep 1
+champion monitor spam --window 1h || exit 1
+echo "open the report: $(ls -t .champion/reports/spam/production-2*.html | head -1)"
 
 say "champion history spam   (every alias move: who, when, from which version to which)"
 champion history spam || exit 1
