@@ -222,3 +222,42 @@ def test_the_estimate_holds_on_the_models_held_out_rows(built: Path) -> None:
         estimate = estimate_classifier(proba[w], [0, 1], 1)["accuracy"]
         hits += estimate["low"] <= realized_classifier(labels[w], proba[w], [0, 1], 1)["accuracy"] <= estimate["high"]
     assert hits >= len(windows) - 1, (hits, len(windows))
+
+
+def test_a_forecaster_is_monitored_on_its_forecasts_and_the_actual_values(tmp_path: Path,
+                                                                          migrated_mlflow_db: Path) -> None:
+    import shutil
+
+    root = tmp_path / "transactions"
+    assert cli("init", str(root), "--template", "transactions").code == 0
+    (root / ".champion").mkdir()
+    shutil.copyfile(migrated_mlflow_db, root / ".champion" / "mlflow.db")
+    assert cli("build", "transactions", "--project", str(root), "--quiet").code == 0
+    ws = Workspace(Project.open(root))
+    recipe = ws.registry.load_recipe(ws.registry.run(ws.registry.version("transactions", 1).run_id))
+    actual = pd.read_csv(root / "data" / "retraining" / "transactions-2014.csv").head(60)
+    dates = [d.isoformat() for d in recipe.future_dates(60)]
+    assert dates[0][:10] == actual["TransactionDate"].iloc[0]  # forecasts start after the 2013 days
+    values = np.asarray(recipe.forecast(recipe.history_, 60), dtype=float)
+    now = time.time() - 30
+    # As the endpoint logs a forecast request: one row per step, keyed by its date.
+    ws.predictions.append([
+        LogRecord(request_id="forecast-1", row=i, at=now, environment="production", model="transactions",
+                  version=1, inputs={"time": t}, output=float(v), proba=None, latency_ms=2.0,
+                  feature_key=row_key([t], ["datetime"]), identity_key=row_key([t], ["datetime"]))
+        for i, (t, v) in enumerate(zip(dates, values, strict=True))])
+    feedback_file = tmp_path / "actuals.csv"
+    actual.to_csv(feedback_file, index=False)
+    fed = cli("feedback", "transactions", str(feedback_file), "--project", str(root), "--json")
+    assert fed.code == 0, fed.stdout + fed.stderr
+    result = cli("monitor", "transactions", "--project", str(root), "--json", "--no-notify")
+    assert result.code == 0, result.stdout + result.stderr
+    document = result.json()
+    assert document["task"] == "forecasting" and document["status"] == "ok"
+    realized = document["performance"]["realized"]
+    errors = values - actual["PaidAmount"].to_numpy()
+    assert realized["labelled"] == 60
+    assert realized["metrics"]["rmse"] == pytest.approx(float(np.sqrt(np.mean(errors ** 2))), rel=1e-9)
+    assert document["prediction_drift"]["method"] in ("ks", "wasserstein")
+    drifted_columns = {c["column"] for c in document["data_drift"]["columns"]}
+    assert drifted_columns == {"PaidAmount"}  # the actual values against the training series
