@@ -22,6 +22,9 @@ import pytest
 from conftest import cli, cli_process
 from serving_support import free_port, get, new_project, set_environments
 
+from champion.pipelines.workspace import Workspace
+from champion.project import Project
+
 NEW_VIDEOS = ("Youtube04-Eminem.csv", "Youtube05-Shakira.csv")
 
 
@@ -57,6 +60,9 @@ def test_the_seeds_story(story) -> None:  # type: ignore[no-untyped-def]
     released = cli_process("release", "spam", *p, "-q", "--json")
     assert released.code == 0, released.stderr
     assert get(url, "/health").json()["models"]["spam"]["version"] == 1
+    time.sleep(1.0)  # the log writer flushes within half a second
+    log = Workspace(Project.open(root)).predictions
+    assert log.counts("spam", "production")["logged"] == 0  # smoke tests are not traffic
 
     new = pd.concat([pd.read_csv(root / "data" / "retraining" / n) for n in NEW_VIDEOS], ignore_index=True)
     send(url, new)

@@ -113,7 +113,7 @@ def _check_classifier(ws: Workspace, http: EndpointClient, offline: LoadedModel,
     got_labels: list[Any] = []
     got_proba: list[list[float]] = []
     for start in range(0, len(items), _CHUNK):
-        status, answer, _ = http.score(items[start:start + _CHUNK], model)
+        status, answer, _ = http.score(items[start:start + _CHUNK], model, synthetic=True)
         if status != 200:
             report.checks.append(Check("golden answers", False, f"POST /score -> {status}: {answer}"))
             return
@@ -134,7 +134,7 @@ def _check_forecast(ws: Workspace, http: EndpointClient, offline: LoadedModel, s
                     report: SmokeReport) -> None:
     horizon = ws.settings(offline.name).golden.horizon
     _, expected = offline.forecast(horizon)
-    status, answer, _ = http.score([horizon], offline.name)
+    status, answer, _ = http.score([horizon], offline.name, synthetic=True)
     if status != 200:
         report.checks.append(Check("forecast", False, f"POST /score -> {status}: {answer}"))
         return
@@ -147,7 +147,7 @@ def _check_forecast(ws: Workspace, http: EndpointClient, offline: LoadedModel, s
 def _check_latency(http: EndpointClient, item: list[Any], model: str, settings: SmokeSettings, report: SmokeReport) -> None:
     seconds = []
     for _ in range(settings.requests):
-        status, answer, took = http.score(item, model)
+        status, answer, took = http.score(item, model, synthetic=True)
         if status != 200:
             report.checks.append(Check("latency", False, f"POST /score -> {status}: {answer}"))
             return

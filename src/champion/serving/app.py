@@ -29,6 +29,8 @@ from champion.serving.service import HEALTHY, UNHEALTHY, ScoringService
 log = logging.getLogger("champion.serving")
 
 Handler = Callable[[Request], Awaitable[Response]]
+SYNTHETIC_HEADER = "x-champion-synthetic"
+"""A `/score` request with this header is answered but not logged (smoke and load tests)."""
 
 
 class ORJSONResponse(JSONResponse):
@@ -79,7 +81,9 @@ def create_app(service: ScoringService) -> Starlette:
 
     async def score(request: Request) -> Response:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        document = await service.score(request.path_params.get("name"), await read_json(request), request_id)
+        # Synthetic traffic (smoke tests, load tests) says so, and stays out of the monitoring data.
+        document = await service.score(request.path_params.get("name"), await read_json(request), request_id,
+                                       log=SYNTHETIC_HEADER not in request.headers)
         return ORJSONResponse(document, headers={"x-request-id": document["request_id"]})
 
     async def infer(request: Request) -> Response:

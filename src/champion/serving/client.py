@@ -50,9 +50,12 @@ class EndpointClient:
             raise EndpointError(f"GET {self.url}{path}: {exc}") from None
         return response.status_code, _body(response)
 
-    def score(self, data: list[Any], model: str | None = None) -> tuple[int, Any, float]:
-        """POST /score; the status, the document and the seconds it took."""
+    def score(self, data: list[Any], model: str | None = None, synthetic: bool = False) -> tuple[int, Any, float]:
+        """POST /score; the status, the document and the seconds it took. `synthetic`
+        requests (smoke tests) are answered but kept out of the prediction log."""
         headers = {"x-api-key": self._api_key} if self._api_key else {}
+        if synthetic:
+            headers["x-champion-synthetic"] = "true"
         path = f"/score/{model}" if model else "/score"
         started = time.perf_counter()
         try:

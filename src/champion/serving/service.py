@@ -102,8 +102,10 @@ class ScoringService:
         return current
 
     # ---- scoring --------------------------------------------------------------------------
-    async def score(self, name: str | None, payload: Any, request_id: str | None = None) -> dict[str, Any]:
-        """The seeds' contract: `{"data": [...]}` -> `{"result": [...], ...}`."""
+    async def score(self, name: str | None, payload: Any, request_id: str | None = None,
+                    log: bool = True) -> dict[str, Any]:
+        """The seeds' contract: `{"data": [...]}` -> `{"result": [...], ...}`. `log=False` keeps
+        synthetic traffic (smoke tests, load tests) out of the prediction log."""
         started, at = time.perf_counter(), time.time()
         model = self.served(name)
         request_id = request_id or uuid.uuid4().hex
@@ -112,14 +114,14 @@ class ScoringService:
             steps = inputs.score_steps(payload)
             times, values = await self.batcher.run(model.forecast, steps)
             self.metrics.rows.labels(model.name).inc(steps)
-            if self.prediction_log is not None:
+            if self.prediction_log is not None and log:
                 self.prediction_log.forecasted(model, request_id, at, started, times, values)
             return {**document, "result": values.tolist(), "time": times}
         rows, ids = inputs.score_rows_with_ids(model, payload, self.settings.max_batch_rows,
                                                self._id_columns[model.name])
         labels, proba = await self.batcher.predict(model, rows)
         self.metrics.rows.labels(model.name).inc(len(labels))
-        if self.prediction_log is not None:
+        if self.prediction_log is not None and log:
             self.prediction_log.scored(model, request_id, at, started, rows, ids, labels, proba)
         return {**document, "result": labels.tolist(), "classes": model.classes,
                 "probabilities": proba.tolist()}
