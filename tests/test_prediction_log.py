@@ -74,6 +74,8 @@ def test_every_request_is_logged_with_its_version_inputs_outputs_and_probabiliti
     anonymous_id = anonymous.headers["x-request-id"]
     assert wait_for(lambda: logged(log, "production") == before + 10), log.counts("spam", "production")
 
+    # Ids the endpoint makes are UUIDv7: time-ordered, so feedback finds them in the time index.
+    assert uuid.UUID(plain["request_id"]).version == 7 and uuid.UUID(anonymous_id).version == 7
     window = log.window("spam", "production", rows=10)
     assert window.request_ids == [plain["request_id"]] * 4 + ["mine-1"] * 2 + ["v2-1"] * 2 + [anonymous_id] * 2
     assert window.rows.tolist() == [0, 1, 2, 3, 0, 1, 0, 1, 0, 1]

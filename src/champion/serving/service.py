@@ -12,7 +12,6 @@ import asyncio
 import gc
 import logging
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +26,7 @@ from champion.serving.loading import load_version
 from champion.serving.metrics import ServingMetrics
 from champion.serving.prediction_log import PredictionLogWriter, identity_kinds
 from champion.serving.workers import WorkerBoard
+from champion.state.predictions import new_request_id
 
 log = logging.getLogger("champion.serving")
 
@@ -108,7 +108,7 @@ class ScoringService:
         synthetic traffic (smoke tests, load tests) out of the prediction log."""
         started, at = time.perf_counter(), time.time()
         model = self.served(name)
-        request_id = request_id or uuid.uuid4().hex
+        request_id = request_id or new_request_id()
         document: dict[str, Any] = {"model": model.name, "version": model.version, "request_id": request_id}
         if model.task == "forecasting":
             steps = inputs.score_steps(payload)
@@ -133,7 +133,7 @@ class ScoringService:
         started, at = time.perf_counter(), time.time()
         model = self.served(name)
         request = v2.parse_request(body, header_length)
-        request_id = request.id or request_id or uuid.uuid4().hex
+        request_id = request.id or request_id or new_request_id()
         if model.task == "forecasting":
             steps = v2.forecast_steps(request)
             times, values = await self.batcher.run(model.forecast, steps)

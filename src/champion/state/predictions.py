@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,14 +42,13 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    text,
 )
 from sqlalchemy.exc import SQLAlchemyError
 
 from champion.state.store import StateError, _engine
 
 __all__ = ["FeedbackRecord", "FeedbackResult", "LogRecord", "LoggedWindow", "PredictionLog", "canonical",
-           "row_key"]
+           "new_request_id", "request_time", "row_key"]
 
 log = logging.getLogger("champion.state")
 
@@ -71,16 +71,13 @@ predictions = Table(
     Column("latency_ms", Double, nullable=False),
     Column("identity_key", String(64), nullable=True),  # sha256 of the `id` values, when sent
     Column("feature_key", String(64), nullable=False),  # sha256 of the feature values
-    # Every index costs each logged row CPU (measured: SQLite's work per row 8 us with the
-    # window index alone, 20 us with one more per key). Windows and feedback join at read
-    # time from this side, probing the feedback table's indexes; these serve the matched
-    # count of new feedback: by request id (online feedback) and by identity, the latter
-    # only for rows that carried one. Feedback by features counts by scanning the model's
-    # rows (batch files).
+    # One index, in time order, so each logged row appends to it. An index on a key the
+    # client chooses (its request ids, its id columns) took a random page per row: 8 us of
+    # SQLite's work per row became 55 us at 800,000 rows (measured), and kept growing.
+    # Windows join feedback from this side, probing the feedback table's indexes; the
+    # matched count of new feedback finds the endpoint's own (time-ordered) request ids
+    # through this index, other keys by one pass over the model's rows (`_matching`).
     Index("ix_predictions_window", "model", "environment", "at"),  # windows, counts and retention
-    Index("ix_predictions_request", "request_id"),
-    Index("ix_predictions_identity", "identity_key", sqlite_where=text("identity_key IS NOT NULL"),
-          postgresql_where=text("identity_key IS NOT NULL")),
 )
 
 feedback = Table(
@@ -125,6 +122,7 @@ log_drops = Table(
 _LOGGED = ("model", "environment", "at", "request_id", "row", "version", "inputs", "output", "proba", "latency_ms",
            "identity_key", "feature_key")
 """The columns `append` writes, in the order of its parameter tuples."""
+_CLOCK_SLACK = 300.0  # seconds between a request id's time and its logged time (client clocks)
 _ROWS_PER_INSERT = 50  # 600 parameters: within SQLite's limit even before 3.32 (999)
 _SEPARATOR = "\x1f"
 _STRINGS = ("text", "string", "label")
@@ -159,6 +157,25 @@ def row_key(values: Sequence[Any], kinds: Sequence[str]) -> str:
     else:
         text = _SEPARATOR.join([canonical(v, k) for v, k in zip(values, kinds, strict=True)])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def new_request_id() -> str:
+    """A new request id: a UUIDv7 (RFC 9562) as 32 hex digits. It starts with the time in
+    milliseconds, so ids the endpoint hands out sort by time (cheap to find again)."""
+    random = int.from_bytes(os.urandom(10), "big")
+    value = (time.time_ns() // 1_000_000) << 80 | 0x7 << 76 | (random >> 62 & 0xFFF) << 64 | 0b10 << 62 \
+        | random & ((1 << 62) - 1)
+    return f"{value:032x}"
+
+
+def request_time(request_id: str) -> float | None:
+    """The time (epoch seconds) in a UUIDv7 request id, or None for any other id."""
+    if len(request_id) != 32 or request_id[12] != "7" or request_id[16] not in "89ab":
+        return None
+    try:
+        return int(request_id[:12], 16) / 1000.0
+    except ValueError:
+        return None
 
 
 # ---- records ----------------------------------------------------------------------------------
@@ -353,30 +370,15 @@ class PredictionLog:
 
     def _matching(self, connection: Connection, records: list[FeedbackRecord]) -> int:
         """How many of `records` match at least one logged prediction."""
-        p = predictions.c
         matched = 0
         for (model, environment), group in _grouped(records).items():
-            mine = {(model, environment)}
-            # By request id and identity: their indexes alone (a condition on the model too
-            # would let SQLite pick the window index and scan); the scope is checked here.
-            requests: dict[str, set[int]] = {}
-            for ids in _chunks(sorted({r.request_id for r in group if r.request_id is not None})):
-                query = select(p.request_id, p.row, p.model, p.environment).where(p.request_id.in_(ids))
-                for rid, row, m, e in connection.execute(query):
-                    if (m, e) in mine:
-                        requests.setdefault(rid, set()).add(row)
-            identities: set[str] = set()
-            for keys in _chunks(sorted({r.identity_key for r in group if r.identity_key is not None})):
-                by_identity = select(p.identity_key, p.model, p.environment).where(
-                    p.identity_key.is_not(None), p.identity_key.in_(keys))
-                identities.update(str(k) for k, m, e in connection.execute(by_identity) if (m, e) in mine)
-            # By features: no index (it would cost every logged row); one pass over the
-            # model's rows per chunk of keys.
-            features: set[str] = set()
-            for keys in _chunks(sorted({r.feature_key for r in group if r.feature_key is not None})):
-                by_feature = select(p.feature_key).where(p.model == model, p.environment == environment,
-                                                         p.feature_key.in_(keys)).distinct()
-                features.update(connection.execute(by_feature).scalars())
+            p = predictions.c
+            scope = and_(p.model == model, p.environment == environment)
+            requests = self._requests(connection, scope, {r.request_id for r in group if r.request_id is not None})
+            identities = self._scanned(connection, scope, p.identity_key,
+                                       {r.identity_key for r in group if r.identity_key is not None})
+            features = self._scanned(connection, scope, p.feature_key,
+                                     {r.feature_key for r in group if r.feature_key is not None})
             for r in group:
                 if r.request_id is not None:
                     rows = requests.get(r.request_id, set())
@@ -385,6 +387,33 @@ class PredictionLog:
                     hit = r.identity_key in identities if r.identity_key is not None else r.feature_key in features
                 matched += hit
         return matched
+
+    def _requests(self, connection: Connection, scope: Any, ids: set[str]) -> dict[str, set[int]]:
+        """Request id -> its logged rows. Ids the endpoint made (UUIDv7) carry their time:
+        each is looked up in a few minutes of the window index; the others (the client's
+        own), and timed ones not found there, by one pass over the model's rows."""
+        p = predictions.c
+        found: dict[str, set[int]] = {}
+        timed = sorted((t, rid) for rid in ids if (t := request_time(rid)) is not None)
+        for cluster in _clusters(timed, _CLOCK_SLACK):
+            for chunk in _chunks([rid for _, rid in cluster]):
+                query = select(p.request_id, p.row).where(
+                    scope, p.at >= cluster[0][0] - _CLOCK_SLACK, p.at <= cluster[-1][0] + _CLOCK_SLACK,
+                    p.request_id.in_(chunk))
+                for rid, row in connection.execute(query):
+                    found.setdefault(rid, set()).add(row)
+        for chunk in _chunks(sorted(ids - set(found))):
+            for rid, row in connection.execute(select(p.request_id, p.row).where(scope, p.request_id.in_(chunk))):
+                found.setdefault(rid, set()).add(row)
+        return found
+
+    @staticmethod
+    def _scanned(connection: Connection, scope: Any, column: Any, keys: set[str]) -> set[str]:
+        """The `keys` present in `column`: one pass over the model's rows per chunk of keys."""
+        present: set[str] = set()
+        for chunk in _chunks(sorted(keys)):
+            present.update(connection.execute(select(column).where(scope, column.in_(chunk)).distinct()).scalars())
+        return present
 
     def purge(self, older_than: float, *, model: str | None = None, environment: str | None = None) -> int:
         """Delete predictions, feedback and drop counts from before `older_than` (epoch
@@ -503,6 +532,18 @@ def _dumps(value: Any) -> str:
 def _chunks(keys: list[str]) -> Iterable[list[str]]:
     for start in range(0, len(keys), _CHUNK):
         yield keys[start:start + _CHUNK]
+
+
+def _clusters(timed: list[tuple[float, str]], gap: float) -> Iterable[list[tuple[float, str]]]:
+    """Time-sorted ids in runs whose neighbours are at most `gap` seconds apart."""
+    run: list[tuple[float, str]] = []
+    for item in timed:
+        if run and item[0] - run[-1][0] > gap:
+            yield run
+            run = []
+        run.append(item)
+    if run:
+        yield run
 
 
 def _grouped(records: list[FeedbackRecord]) -> dict[tuple[str, str], list[FeedbackRecord]]:
