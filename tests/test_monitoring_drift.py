@@ -8,6 +8,7 @@ from scipy import stats
 from scipy.spatial import distance
 
 from champion.monitoring.drift import (
+    CategoryCounts,
     ChiSquareTest,
     JensenShannonTest,
     KSTest,
@@ -41,6 +42,23 @@ def test_wasserstein_on_ties_and_unequal_sizes() -> None:
     cur = RNG.integers(5, 60, 1234).astype(float)
     result = WassersteinTest().fit(ref).test(cur)
     assert result.statistic == pytest.approx(stats.wasserstein_distance(ref, cur) / np.std(ref), rel=1e-9)
+
+
+def test_wasserstein_on_equal_sizes_with_ties() -> None:
+    ref = RNG.integers(0, 30, 5000).astype(float)
+    cur = RNG.integers(3, 40, 5000).astype(float)
+    result = WassersteinTest().fit(ref).test(cur)
+    assert result.statistic == pytest.approx(stats.wasserstein_distance(ref, cur) / np.std(ref), rel=1e-9)
+
+
+def test_category_counts_agree_on_small_and_large_inputs() -> None:
+    values = list(RNG.choice(["a", "b", "c", None], 30_000))  # large lists are counted by pandas
+    large = CategoryCounts.of(values)
+    small = CategoryCounts.of(values[:5000])
+    from collections import Counter
+
+    assert large.counts == dict(Counter(v for v in values if v is not None)) and large.total == 30_000
+    assert small.counts == dict(Counter(v for v in values[:5000] if v is not None))
 
 
 def test_psi_by_its_definition() -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Self
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 from scipy.spatial import distance
 
@@ -181,6 +182,10 @@ class CategoryCounts:
             return values
         if isinstance(values, dict):  # a stored profile: {"counts": {...}, "total": n}
             return cls({k: int(v) for k, v in values["counts"].items()}, int(values["total"]))
+        if isinstance(values, np.ndarray | pd.Series | pd.Categorical) or (isinstance(values, list) and len(values) > 10_000):
+            series = pd.Series(values, copy=False)
+            counts = series.value_counts(dropna=True, sort=False)  # hashing in C
+            return cls({_plain(k): int(c) for k, c in counts.items()}, len(series))
         items = list(values)
         return cls(dict(Counter(v for v in items if not _missing(v))), len(items))
 
@@ -196,16 +201,20 @@ class CategoryCounts:
 
 # ---- shared arithmetic --------------------------------------------------------------------
 def wasserstein_sorted(u: np.ndarray, v: np.ndarray) -> float:
-    """Wasserstein-1 distance of two sorted samples (scipy's formula, without re-sorting)."""
+    """Wasserstein-1 distance of two sorted samples: the area between their empirical CDFs
+    (scipy's `wasserstein_distance`, without sorting again)."""
     if not len(u) or not len(v):
         return float("nan")
+    if len(u) == len(v):  # equal sizes: the mean gap between matching order statistics
+        return float(np.mean(np.abs(u - v)))
     merged = np.concatenate([u, v])
-    merged.sort(kind="stable")  # two sorted runs: a linear merge
-    deltas = np.diff(merged)
-    points = merged[:-1]
-    u_cdf = np.searchsorted(u, points, side="right") / len(u)
-    v_cdf = np.searchsorted(v, points, side="right") / len(v)
-    return float(np.sum(np.abs(u_cdf - v_cdf) * deltas))
+    order = np.argsort(merged, kind="stable")  # two sorted runs: a linear merge
+    from_u = order < len(u)
+    # Within a group of tied values the CDF gaps are multiplied by zero widths, so counting
+    # in merge order equals counting with `side="right"` as scipy does.
+    u_cdf = np.cumsum(from_u)[:-1] / len(u)
+    v_cdf = np.cumsum(~from_u)[:-1] / len(v)
+    return float(np.sum(np.abs(u_cdf - v_cdf) * np.diff(merged[order])))
 
 
 def binned_shares(reference: np.ndarray, current: np.ndarray, fill_zeroes: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -233,6 +242,10 @@ def _fill_zeroes(shares: np.ndarray) -> np.ndarray:
 def _numbers(values: Any) -> np.ndarray:
     array = np.asarray(values, dtype=float)
     return array[~np.isnan(array)]
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _missing(value: Any) -> bool:
