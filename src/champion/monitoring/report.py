@@ -18,6 +18,9 @@ from champion.monitoring import checks
 from champion.monitoring.checks import Rows, Window
 
 MAX_SEGMENTS = 24
+MIN_SEGMENT_ROWS = 10
+"""A history segment needs this many rows for its performance to be shown."""
+TRANSITION_SECONDS = 30.0
 ProfileLookup = Callable[[int], dict[str, Any] | None]
 
 
@@ -97,33 +100,52 @@ def segments(history: Window, profile_of: ProfileLookup, settings: MonitoringSet
     """Metrics over time: the history cut at version changes into chunks of about a quarter
     of the current window (at least `min_rows`)."""
     size = max(settings.min_rows, window_rows // 4, 1)
-    versions = np.asarray(history.versions)
-    bounds: list[tuple[int, int]] = []
-    start = 0
-    for i in range(1, len(versions) + 1):
-        if i == len(versions) or versions[i] != versions[start] or i - start >= size:
-            bounds.append((start, i))
-            start = i
     out = []
-    for lo, hi in bounds[-MAX_SEGMENTS:]:
-        mask = np.zeros(len(versions), dtype=bool)
-        mask[lo:hi] = True
+    for version, picked in _chunks(version_epochs(history), size)[-MAX_SEGMENTS:]:
+        mask = np.zeros(len(history.times), dtype=bool)
+        mask[picked] = True
         rows = Rows.of(history, mask)
-        version = int(versions[lo])
+        times = np.asarray(history.times)[picked]
         profile = profile_of(version)
-        entry: dict[str, Any] = {"start": _iso(history.times[lo]), "end": _iso(history.times[hi - 1]),
-                                 "rows": hi - lo, "versions": [version], "labelled": int(rows.labelled().sum()),
+        entry: dict[str, Any] = {"start": _iso(times.min()), "end": _iso(times.max()), "rows": len(picked),
+                                 "versions": [version], "labelled": int(rows.labelled().sum()),
                                  "realized": None, "estimated": None, "drift_share": None}
-        if profile is not None:
-            quiet = settings.model_copy(update={"min_labelled": min(settings.min_labelled, 10)})
+        if profile is not None and len(picked) >= min(settings.min_rows, MIN_SEGMENT_ROWS):
+            quiet = settings.model_copy(update={"min_labelled": min(settings.min_labelled, MIN_SEGMENT_ROWS)})
             perf = _performance(profile, rows, quiet)
             entry["realized"] = (perf.get("realized") or {}).get("metrics")
             entry["estimated"] = (perf.get("estimated") or {}).get("metrics")
-            if hi - lo >= settings.min_rows:
+            if len(picked) >= settings.min_rows:
                 drift = checks.data_drift(profile, rows, settings)
                 entry["drift_share"] = drift["share"] if drift else None
         out.append(entry)
     return out
+
+
+def version_epochs(history: Window) -> list[tuple[int, list[int]]]:
+    """Row positions grouped into runs of one served version, in time order.
+
+    While an endpoint with several workers switches versions, the old and the new version
+    answer side by side for a moment; rows of the previous version that arrive within
+    `TRANSITION_SECONDS` of the switch belong to its run, so a swap is one change, not a
+    flicker. A version coming back later (a rollback) starts a run of its own."""
+    versions = np.asarray(history.versions)
+    times = np.asarray(history.times)
+    epochs: list[tuple[int, list[int]]] = []
+    started = 0.0
+    for i, version in enumerate(versions.tolist()):
+        if epochs and epochs[-1][0] == version:
+            epochs[-1][1].append(i)
+        elif len(epochs) >= 2 and epochs[-2][0] == version and times[i] - started <= TRANSITION_SECONDS:
+            epochs[-2][1].append(i)
+        else:
+            epochs.append((version, [i]))
+            started = float(times[i])
+    return epochs
+
+
+def _chunks(epochs: list[tuple[int, list[int]]], size: int) -> list[tuple[int, list[int]]]:
+    return [(version, rows[start:start + size]) for version, rows in epochs for start in range(0, len(rows), size)]
 
 
 def _performance(profile: dict[str, Any], rows: Rows, settings: MonitoringSettings) -> dict[str, Any]:
