@@ -151,6 +151,14 @@ def write_tabular(folder: Path, rows: int = ROWS, seed: int = SEED) -> dict[str,
     return {"name": "tabular", **paths, "columns": {c.name: c.spec() for c in columns}}
 
 
+def auto_case(tabular: dict[str, Any]) -> dict[str, Any]:
+    """The same files with every method left to `auto` on both sides (what each picks by default:
+    at 1M reference rows, normalized Wasserstein for numbers and Jensen-Shannon for categories)."""
+    columns = {name: {**spec, "method": "auto", "evidently_method": None, "threshold": None}
+               for name, spec in tabular["columns"].items()}
+    return {**tabular, "name": "tabular_auto", "columns": columns}
+
+
 def _comments(folder: Path) -> list[str]:
     texts = []
     for path in sorted(folder.glob("*.csv")):
