@@ -162,3 +162,30 @@ def test_text_profile_and_out_of_vocabulary_rate() -> None:
     profile = text_profile(["hello world", "hello there", "brave new world", ""])
     assert "hello" in profile["vocabulary"] and profile["stats"]["empty_share"] == 0.25
     assert oov_rate(["hello unknownword"], set(profile["vocabulary"])) == 0.5
+
+
+@pytest.mark.parametrize("draw", [
+    lambda rng, n: rng.normal(size=n),                            # many values: Sturges bins
+    lambda rng, n: rng.integers(0, 100, n).astype(float),
+    lambda rng, n: rng.integers(0, 8, n).astype(float),           # few values: one bin each
+])
+def test_binned_shares_equal_numpys_histogram(draw) -> None:  # type: ignore[no-untyped-def]
+    from champion.monitoring.drift import binned_shares
+
+    rng = np.random.default_rng(2)
+    ref, cur = draw(rng, 700), draw(rng, 1900) + 1
+    if len(np.unique(ref)) > 20:
+        edges = np.histogram_bin_edges(np.concatenate([ref, cur]), bins="sturges")
+        expected = (np.histogram(ref, edges)[0] / 700, np.histogram(cur, edges)[0] / 1900)
+    else:
+        keys = np.union1d(ref, cur)
+        expected = (np.array([np.sum(ref == k) for k in keys]) / 700, np.array([np.sum(cur == k) for k in keys]) / 1900)
+    got = binned_shares(np.sort(ref), np.sort(cur), fill_zeroes=False)
+    assert np.array_equal(got[0], expected[0]) and np.array_equal(got[1], expected[1])
+
+
+def test_infinite_and_missing_values_are_left_out() -> None:
+    clean = WassersteinTest().fit(REF).test(SHIFTED)
+    dirty = WassersteinTest().fit(np.r_[REF, np.inf, np.nan]).test(np.r_[SHIFTED, -np.inf, np.nan])
+    assert dirty.statistic == clean.statistic
+    assert PSITest().fit(np.r_[REF, np.inf]).test(SHIFTED).statistic == PSITest().fit(REF).test(SHIFTED).statistic

@@ -112,11 +112,11 @@ class PSITest(DriftTest):
     method = "psi"
 
     def fit(self, reference: Any) -> Self:
-        self.reference_ = _numbers(reference)
+        self.reference_ = np.sort(_numbers(reference))
         return self
 
     def test(self, current: Any) -> DriftResult:
-        ref, cur = binned_shares(self.reference_, _numbers(current), fill_zeroes=True)
+        ref, cur = binned_shares(self.reference_, np.sort(_numbers(current)), fill_zeroes=True)
         return self._distance(float(np.sum((ref - cur) * np.log(ref / cur))))
 
 
@@ -130,14 +130,14 @@ class JensenShannonTest(DriftTest):
         self.kind = kind
 
     def fit(self, reference: Any) -> Self:
-        self.reference_ = _numbers(reference) if self.kind == "numeric" else CategoryCounts.of(reference)
+        self.reference_ = np.sort(_numbers(reference)) if self.kind == "numeric" else CategoryCounts.of(reference)
         return self
 
     def test(self, current: Any) -> DriftResult:
         if isinstance(self.reference_, CategoryCounts):
             ref, cur = self.reference_.shares_with(CategoryCounts.of(current))
         else:
-            ref, cur = binned_shares(self.reference_, _numbers(current), fill_zeroes=False)
+            ref, cur = binned_shares(self.reference_, np.sort(_numbers(current)), fill_zeroes=False)
         return self._distance(float(distance.jensenshannon(ref, cur)))
 
 
@@ -183,7 +183,8 @@ class CategoryCounts:
         if isinstance(values, dict):  # a stored profile: {"counts": {...}, "total": n}
             return cls({k: int(v) for k, v in values["counts"].items()}, int(values["total"]))
         if isinstance(values, np.ndarray | pd.Series | pd.Categorical) or (isinstance(values, list) and len(values) > 10_000):
-            series = pd.Series(values, copy=False)
+            # object dtype: no conversion to an Arrow string column just to count
+            series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object, copy=False)
             counts = series.value_counts(dropna=True, sort=False)  # hashing in C
             return cls({_plain(k): int(c) for k, c in counts.items()}, len(series))
         items = list(values)
@@ -219,16 +220,48 @@ def wasserstein_sorted(u: np.ndarray, v: np.ndarray) -> float:
 
 def binned_shares(reference: np.ndarray, current: np.ndarray, fill_zeroes: bool) -> tuple[np.ndarray, np.ndarray]:
     """Shares of each side per bin: Sturges bins of both sides together when the reference has
-    more than 20 distinct values, else one bin per value (Evidently's `get_binned_data`)."""
-    if len(np.unique(reference)) > 20:
-        edges = np.histogram_bin_edges(np.concatenate([reference, current]), bins="sturges")
-        ref = np.histogram(reference, edges)[0] / len(reference)
-        cur = np.histogram(current, edges)[0] / len(current)
+    more than 20 distinct values, else one bin per value (Evidently's `get_binned_data`).
+    Both samples sorted."""
+    if distinct_sorted(reference) > 20:
+        extremes = np.concatenate([reference[:1], reference[-1:], current[:1], current[-1:]])
+        edges = np.histogram_bin_edges(extremes, bins=_sturges_bins(extremes, len(reference) + len(current)))
+        ref = _sorted_histogram(reference, edges) / len(reference)
+        cur = _sorted_histogram(current, edges) / len(current)
     else:
-        ref, cur = CategoryCounts.of(reference.tolist()).shares_with(CategoryCounts.of(current.tolist()))
+        keys = np.union1d(np.unique(reference), np.unique(current))
+        ref = _value_counts(reference, keys) / len(reference)
+        cur = _value_counts(current, keys) / len(current)
     if fill_zeroes:
         ref, cur = _fill_zeroes(ref), _fill_zeroes(cur)
     return ref, cur
+
+
+def distinct_sorted(values: np.ndarray) -> int:
+    """Distinct values of a sorted array."""
+    return int(np.count_nonzero(np.diff(values))) + 1 if len(values) else 0
+
+
+def _sturges_bins(extremes: np.ndarray, size: int) -> int:
+    """The bin count numpy's "sturges" rule gives `size` values spanning `extremes` (only the
+    range and the size matter, so a million values need not be concatenated)."""
+    span = float(extremes.max() - extremes.min())
+    if span == 0:
+        return 1
+    width = span / (np.log2(size) + 1.0)
+    return int(np.ceil(span / width))
+
+
+def _sorted_histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """`np.histogram(values, edges)[0]` for sorted values (half-open bins, the last closed)."""
+    cuts = np.concatenate([np.searchsorted(values, edges[:-1], side="left"),
+                           np.searchsorted(values, edges[-1:], side="right")])
+    return np.diff(cuts)
+
+
+def _value_counts(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    positions = np.searchsorted(values, keys, side="left")
+    ends = np.searchsorted(values, keys, side="right")
+    return (ends - positions).astype(float)
 
 
 def _fill_zeroes(shares: np.ndarray) -> np.ndarray:
@@ -240,8 +273,9 @@ def _fill_zeroes(shares: np.ndarray) -> np.ndarray:
 
 
 def _numbers(values: Any) -> np.ndarray:
+    """Finite values only: missing and infinite values are left out (as Evidently does)."""
     array = np.asarray(values, dtype=float)
-    return array[~np.isnan(array)]
+    return array[np.isfinite(array)]
 
 
 def _plain(value: Any) -> Any:
