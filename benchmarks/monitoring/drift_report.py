@@ -84,7 +84,7 @@ def auto_table(result: dict[str, Any]) -> list[str]:
 def text_lines(result: dict[str, Any]) -> list[str]:
     text = result["text"]
     lines = ["| side | ROC AUC | drift (threshold 0.55) |", "|---|---|---|",
-             f"| ours (`DomainClassifierTest`, 5,000 + 5,000 sampled rows, stratified split) | "
+             f"| ours (`DomainClassifierTest`, 5,000 + 5,000 sampled rows, shuffled split) | "
              f"{text['ours']['statistic']:.4f} | {_yes(text['ours']['drifted'])} |"]
     for mode, r in text["evidently"].items():
         lines.append(f"| Evidently `abs_text_content_drift`, {MODES.get(mode, mode)} (every row) | "
@@ -208,8 +208,8 @@ def render_markdown(result: dict[str, Any]) -> str:
         *text_lines(result), "",
         "The ROC AUCs are not expected to agree to 1e-6: both train TF-IDF (sublinear tf, max_df 0.5, "
         "English stop words) + `SGDClassifier` (modified Huber, L1, alpha 1e-4, 50 iterations, seed 42) on a "
-        "50/50 split, but ours first samples 5,000 rows per side and stratifies the split, Evidently uses "
-        "every row and a plain shuffled split (and trains the classifier again for its plots in each pass). "
+        "50/50 split with seed 42, but ours first samples 5,000 rows per side where Evidently uses "
+        "every row (and trains the classifier again for its plots in each pass). "
         "The verdicts are what should agree.", "",
         "### Notes", "",
         "- **Chi-square is a different test by design**: ours (`ChiSquareTest`, method `chi2`) is the "
