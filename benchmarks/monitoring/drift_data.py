@@ -140,7 +140,7 @@ def write_tabular(folder: Path, rows: int = ROWS, seed: int = SEED) -> dict[str,
     paths = {}
     for side in ("reference", "current"):
         arrays = {}
-        for column, child in zip(columns, children):
+        for column, child in zip(columns, children, strict=True):
             rng = np.random.default_rng(child.spawn(2)[0 if side == "reference" else 1])
             values = (column.reference if side == "reference" else column.current)(rng, rows)
             arrays[column.name] = pa.array(values, type=pa.string() if column.kind == "categorical" else None,
@@ -171,7 +171,7 @@ def _resample(texts: list[str], rows: int, rng: np.random.Generator) -> list[str
     out = []
     for i in rng.integers(0, len(texts), size=rows):
         words = texts[i].split()
-        kept = [w for w, drop in zip(words, rng.random(len(words)) < WORD_DROP) if not drop]
+        kept = [w for w, drop in zip(words, rng.random(len(words)) < WORD_DROP, strict=True) if not drop]
         out.append(" ".join(kept or words[:1]))
     return out
 

@@ -95,7 +95,7 @@ def run_ours(case: dict[str, Any], repeat: int) -> dict[str, Any]:
         start = time.perf_counter()
         tasks = [(_detector(detector_for, spec, reference[name], current[name]), reference[name], current[name])
                  for name, spec in columns.items()]
-        together = dict(zip(columns, check_columns(tasks)))
+        together = dict(zip(columns, check_columns(tasks), strict=True))
         parallel.append(time.perf_counter() - start)
 
         detectors = {}

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,20 +37,18 @@ def deliver(alerts: list[dict[str, Any]], context: dict[str, Any], settings: Ale
         payload = {**context, **alert}
         body = json.dumps(payload, sort_keys=True, default=str).encode()
         if settings.log:
-            deliveries.append(_attempt("log", alert, lambda: _append(log_file, body)))
+            deliveries.append(_attempt("log", alert, _append, log_file, body))
         if settings.webhook_url:
-            url = settings.webhook_url
             secret = os.environ.get(settings.webhook_secret_env, "")
-            deliveries.append(_attempt("webhook", alert, lambda: _post(url, body, secret)))
+            deliveries.append(_attempt("webhook", alert, _post, settings.webhook_url, body, secret))
         if settings.command:
-            command = settings.command
-            deliveries.append(_attempt("command", alert, lambda: _run(command, body)))
+            deliveries.append(_attempt("command", alert, _run, settings.command, body))
     return deliveries
 
 
-def _attempt(sink: str, alert: dict[str, Any], send: Any) -> dict[str, Any]:
+def _attempt(sink: str, alert: dict[str, Any], send: Callable[..., None], *args: Any) -> dict[str, Any]:
     try:
-        send()
+        send(*args)
     except Exception as exc:  # noqa: BLE001 - a broken sink must not stop the monitor
         log.warning("alert sink %s failed: %s", sink, exc)
         return {"sink": sink, "kind": alert["kind"], "ok": False, "error": f"{type(exc).__name__}: {exc}"}

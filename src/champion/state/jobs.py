@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -30,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from champion.state.store import StateError, StateStore, now
+from champion.state.store import StateError, StateStore, now, transaction
 
 TriggerKind = Literal["schedule", "incoming", "monitor", "manual"]
 JobStatus = Literal["queued", "running", "succeeded", "rejected", "failed", "cancelled"]
@@ -232,13 +231,8 @@ class JobStore:
             if connection.execute(update(agent_timers).where(*key).values(**values)).rowcount == 0:
                 connection.execute(insert(agent_timers).values(model=timer.model, kind=timer.kind, **values))
 
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        try:
-            with self.engine.begin() as connection:
-                yield connection
-        except SQLAlchemyError as exc:
-            raise StateError(f"writing the agent's jobs to the state store failed: {exc}") from None
+    def _write(self) -> AbstractContextManager[Connection]:
+        return transaction(self.engine, "writing the agent's jobs to the state store")
 
 
 def _new_id(model: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -164,13 +164,18 @@ class StateStore:
                               r.reason, r.run_id)
                     for r in connection.execute(query.order_by(alias_moves.c.id))]
 
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        try:
-            with self.engine.begin() as connection:
-                yield connection
-        except SQLAlchemyError as exc:
-            raise StateError(f"writing to the state store failed: {exc}") from None
+    def _write(self) -> AbstractContextManager[Connection]:
+        return transaction(self.engine, "writing to the state store")
+
+
+@contextmanager
+def transaction(engine: Engine, what: str) -> Iterator[Connection]:
+    """One transaction on `engine`; a database failure becomes a `StateError` saying `what` failed."""
+    try:
+        with engine.begin() as connection:
+            yield connection
+    except SQLAlchemyError as exc:
+        raise StateError(f"{what} failed: {exc}") from None
 
 
 def now() -> datetime:
