@@ -47,8 +47,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from champion.state.store import StateError, _engine
 
-__all__ = ["FeedbackRecord", "FeedbackResult", "LogRecord", "LoggedWindow", "PredictionLog", "canonical",
-           "new_request_id", "request_time", "row_key"]
+__all__ = ["LOGGED_COLUMNS", "EncodedRow", "FeedbackRecord", "FeedbackResult", "LogRecord", "LoggedWindow",
+           "PredictionLog", "canonical", "new_request_id", "request_time", "row_key"]
 
 log = logging.getLogger("champion.state")
 
@@ -119,9 +119,11 @@ log_drops = Table(
     Index("ix_prediction_log_drops", "model", "environment", "at"),
 )
 
-_LOGGED = ("model", "environment", "at", "request_id", "row", "version", "inputs", "output", "proba", "latency_ms",
-           "identity_key", "feature_key")
-"""The columns `append` writes, in the order of its parameter tuples."""
+LOGGED_COLUMNS = ("model", "environment", "at", "request_id", "row", "version", "inputs", "output", "proba",
+                  "latency_ms", "identity_key", "feature_key")
+"""The columns a logged row fills, in the order of an `EncodedRow`."""
+EncodedRow = tuple[str, str, float, str, int, int, str, str, str | None, float, str | None, str]
+"""One logged row ready for the INSERT: inputs, output and proba as JSON text."""
 _CLOCK_SLACK = 300.0  # seconds between a request id's time and its logged time (client clocks)
 _ROWS_PER_INSERT = 50  # 600 parameters: within SQLite's limit even before 3.32 (999)
 _SEPARATOR = "\x1f"
@@ -268,10 +270,10 @@ class PredictionLog:
         self._create_tables()
         # The INSERT is compiled once and run with plain tuples: SQLAlchemy's per-row
         # parameter handling cost as much CPU as SQLite's own work (measured, ~20 us a row).
-        compiled = insert(predictions).compile(dialect=self.engine.dialect, column_keys=list(_LOGGED))
+        compiled = insert(predictions).compile(dialect=self.engine.dialect, column_keys=list(LOGGED_COLUMNS))
         self._insert_sql = str(compiled)
         order = tuple(compiled.positiontup or ())
-        if order and order != _LOGGED:
+        if order and order != LOGGED_COLUMNS:
             raise StateError(f"unexpected parameter order {order} for the prediction log insert")
         # Many rows per statement where placeholders repeat (`?`, `%s`): the sqlite3 module
         # releases and retakes the GIL around every statement it steps, and each retake
@@ -296,30 +298,36 @@ class PredictionLog:
     def append(self, rows: list[LogRecord], dropped: Mapping[tuple[str, str], int] | None = None) -> None:
         """Write `rows` (and counts of rows dropped per (model, environment)) in one
         transaction; `StateError` if it fails (nothing is written then)."""
+        encoded: list[EncodedRow] = [
+            (r.model, r.environment, r.at, r.request_id, r.row, r.version, _dumps(r.inputs), _dumps(r.output),
+             None if r.proba is None else _dumps(r.proba), r.latency_ms, r.identity_key, r.feature_key) for r in rows]
+        self.append_rows(encoded, {(r.model, r.version): r.classes for r in rows if r.classes is not None}, dropped)
+
+    def append_rows(self, rows: list[EncodedRow], classes: Mapping[tuple[str, int], list[Any]] | None = None,
+                    dropped: Mapping[tuple[str, str], int] | None = None) -> None:
+        """`append` for rows already encoded (the endpoint's writer builds these directly:
+        one tuple per row in `LOGGED_COLUMNS` order, inputs/output/proba as JSON text), the
+        classes of each (model, version) they hold, and drop counts."""
         now = time.time()
-        values: list[Any] = [(r.model, r.environment, r.at, r.request_id, r.row, r.version, _dumps(r.inputs),
-                              _dumps(r.output), None if r.proba is None else _dumps(r.proba), r.latency_ms,
-                              r.identity_key, r.feature_key) for r in rows]
-        classes = {(r.model, r.version): r.classes for r in rows
-                   if r.classes is not None and (r.model, r.version) not in self._classes_known}
+        new_classes = {key: value for key, value in (classes or {}).items() if key not in self._classes_known}
         drops = [{"model": m, "environment": e, "at": now, "rows": n} for (m, e), n in (dropped or {}).items() if n]
-        if not values and not drops:
+        if not rows and not drops:
             return
         try:
             with self.engine.begin() as connection:
-                if values:
-                    self._insert(connection, values)
+                if rows:
+                    self._insert(connection, rows)
                 if drops:
                     connection.execute(insert(log_drops), drops)
-                if classes:
-                    self._record_classes(connection, classes)
+                if new_classes:
+                    self._record_classes(connection, new_classes)
         except SQLAlchemyError as exc:
-            raise StateError(f"writing {len(values)} predictions to the log failed: {exc}") from None
-        self._classes_known.update(classes)
+            raise StateError(f"writing {len(rows)} predictions to the log failed: {exc}") from None
+        self._classes_known.update(new_classes)
 
-    def _insert(self, connection: Connection, values: list[Any]) -> None:
+    def _insert(self, connection: Connection, values: list[EncodedRow]) -> None:
         if not self._multirow:  # named parameters (psycopg): SQLAlchemy batches these itself
-            connection.execute(insert(predictions), [dict(zip(_LOGGED, v, strict=True)) for v in values])
+            connection.execute(insert(predictions), [dict(zip(LOGGED_COLUMNS, v, strict=True)) for v in values])
             return
         full = len(values) - len(values) % _ROWS_PER_INSERT
         if full:
@@ -331,7 +339,7 @@ class PredictionLog:
             statement = self._insert_head + ", ".join([self._insert_group] * len(rest))
             connection.exec_driver_sql(statement, tuple(chain.from_iterable(rest)))
 
-    def _record_classes(self, connection: Connection, classes: Mapping[tuple[str, int], list[Any] | None]) -> None:
+    def _record_classes(self, connection: Connection, classes: Mapping[tuple[str, int], list[Any]]) -> None:
         known = {(r.model, r.version) for r in connection.execute(
             select(prediction_classes.c.model, prediction_classes.c.version).where(
                 prediction_classes.c.model.in_({m for m, _ in classes})))}
