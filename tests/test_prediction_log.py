@@ -5,6 +5,8 @@ every process of an endpoint, so a worker of a supervised endpoint stops the sam
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 import uuid
@@ -148,6 +150,39 @@ def test_the_log_loses_nothing_across_a_graceful_restart(spam) -> None:  # type:
     pairs = Counter(zip(window.request_ids, window.rows.tolist(), strict=True))
     assert set(pairs.values()) == {1}  # each row exactly once
     assert Counter(window.request_ids) == Counter({**{r: 1 for r in first}, **{r: 2 for r in second}})
+
+
+def loader_pids(root: Path, environment: str) -> list[int]:
+    """The endpoint's log loader process(es), found through the endpoint's session."""
+    record = cli("ps", "-p", str(root), "--json").json()
+    session = next(e["pid"] for e in record if e["environment"] == environment)
+    return [pid for pid in session_pids(session)
+            if b"champion.serving.log_loader" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+
+def test_a_killed_loader_is_replaced_and_a_killed_endpoint_loses_no_spooled_row(spam) -> None:  # type: ignore[no-untyped-def]
+    root, url, log = spam["root"], spam["production"], spam["log"]
+    if not get(url, "/health").status_code == 200:
+        assert cli("up", "production", "-p", str(root)).code == 0
+    [loader] = loader_pids(root, "production")
+    os.kill(loader, signal.SIGKILL)
+    before = logged(log, "production")
+    ids = [post(url, "/score", json={"data": COMMENTS[:2]}).json()["request_id"] for _ in range(10)]
+    # The endpoint starts another loader within a second or two; it loads what was spooled.
+    assert wait_for(lambda: logged(log, "production") == before + 20, timeout=15), log.counts("spam", "production")
+    assert loader_pids(root, "production") not in ([], [loader])
+
+    # Killed outright (no graceful stop): what the worker had written to its spool (every
+    # 0.2 s) is loaded by the next endpoint's loader, each row once.
+    more = [post(url, "/score", json={"data": COMMENTS[:1]}).json()["request_id"] for _ in range(5)]
+    time.sleep(0.5)
+    session = next(e["pid"] for e in cli("ps", "-p", str(root), "--json").json() if e["environment"] == "production")
+    os.killpg(session, signal.SIGKILL)
+    assert wait_for(lambda: not session_pids(session))
+    assert cli("up", "production", "-p", str(root)).code == 0
+    assert wait_for(lambda: logged(log, "production") == before + 25), log.counts("spam", "production")
+    window = log.window("spam", "production", rows=25)
+    assert Counter(window.request_ids) == Counter({**{r: 2 for r in ids}, **{r: 1 for r in more}})
 
 
 def test_retention_and_back_pressure(spam) -> None:  # type: ignore[no-untyped-def]

@@ -16,8 +16,6 @@ from typing import Any, Literal, Self
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from scipy.spatial import distance
 
 ColumnKind = Literal["numeric", "categorical", "text"]
 
@@ -85,6 +83,8 @@ class KSTest(DriftTest):
         return self
 
     def test(self, current: Any) -> DriftResult:
+        from scipy import stats  # imported when a test runs: training stores profiles without it
+
         result = stats.ks_2samp(self.reference_, _numbers(current))
         p_value = float(result.pvalue)
         return DriftResult(self.method, float(result.statistic), p_value, self.threshold_,
@@ -138,6 +138,8 @@ class JensenShannonTest(DriftTest):
             ref, cur = self.reference_.shares_with(CategoryCounts.of(current))
         else:
             ref, cur = binned_shares(self.reference_, np.sort(_numbers(current)), fill_zeroes=False)
+        from scipy.spatial import distance  # ~0.25 s to import; training never needs it
+
         return self._distance(float(distance.jensenshannon(ref, cur)))
 
 
@@ -164,6 +166,8 @@ class ChiSquareTest(DriftTest):
                           [observed.counts.get(k, 0) for k in keys]], dtype=float)
         if len(keys) < 2 or table.sum(axis=1).min() == 0:
             return DriftResult(self.method, 0.0, 1.0, self.threshold_, False)
+        from scipy import stats
+
         statistic, p_value, _, _ = stats.chi2_contingency(table, correction=False)
         return DriftResult(self.method, float(statistic), float(p_value), self.threshold_,
                            float(p_value) < self.threshold_)

@@ -27,13 +27,13 @@ class ServingMetrics:
         self.swaps = Counter("champion_swaps_total", "Versions switched in.", ["model"], registry=self.registry)
         self.refusals = Counter("champion_refusals_total", "Versions refused (failed to load or verify).",
                                 ["model"], registry=self.registry)
-        self.log_rows = Counter("champion_prediction_log_rows_total", "Scored rows written to the prediction log.",
+        self.log_rows = Counter("champion_prediction_log_rows_total", "Scored rows written to the prediction log's spool.",
                                 ["model"], registry=self.registry)
         self.log_dropped = Counter("champion_prediction_log_dropped_total",
-                                   "Scored rows the prediction log dropped (its queue was full).",
+                                   "Scored rows the prediction log dropped (its spool was full, or a write failed).",
                                    ["model"], registry=self.registry)
         self.log_queue = Gauge("champion_prediction_log_queue_rows",
-                               "Scored rows waiting in memory for the prediction log writer.", registry=self.registry)
+                               "Scored rows not yet in the prediction log's store (buffered, or spooled and not loaded).", registry=self.registry)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -4,7 +4,9 @@ Every worker binds the port itself with SO_REUSEPORT (the kernel spreads connect
 no listening socket is inherited across processes. The supervisor owns the signals: on
 SIGTERM or SIGINT it stops its workers gracefully (requests in flight finish) and restarts
 a worker that dies. A lock file keeps a second supervisor off the same environment, and
-`endpoint.json` tells `champion ps`/`down` where it runs.
+`endpoint.json` tells `champion ps`/`down` where it runs. Beside the workers runs the log
+loader (`log_loader.py`), which moves their spooled predictions into the state store; it
+stops after them, so it loads what they wrote last.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from filelock import FileLock, Timeout
 
 from champion.errors import EndpointError
 from champion.project import Project
+from champion.serving.log_loader import LoaderProcess
 from champion.serving.workers import endpoint_dir
 
 ENDPOINT_FILE = "endpoint.json"
@@ -77,10 +80,18 @@ def serve(project: Project, where: Binding) -> None:
                   "port": where.port, "workers": where.workers, "started_at": time.time(),
                   "log": str(folder / "endpoint.log")}
         (folder / ENDPOINT_FILE).write_text(json.dumps(record, indent=2), encoding="utf-8")
-        if where.workers == 1:
-            run_worker(str(project.root), where.environment, where.host, where.port)
-        else:
-            _supervise(project, where)
+        loader = LoaderProcess(str(project.root), where.environment) \
+            if project.environment(where.environment).log_predictions else None
+        if loader is not None:
+            loader.start()
+        try:
+            if where.workers == 1:
+                run_worker(str(project.root), where.environment, where.host, where.port)
+            else:
+                _supervise(project, where)
+        finally:
+            if loader is not None:  # after the workers: it loads what they wrote last
+                loader.stop()
     finally:
         (folder / ENDPOINT_FILE).unlink(missing_ok=True)
         lock.release()
@@ -103,6 +114,11 @@ def run_worker(root: str, environment: str, host: str, port: int) -> None:
     config = uvicorn.Config(create_app(service), loop="uvloop", http="httptools", lifespan="on",
                             access_log=False, log_level="warning", timeout_graceful_shutdown=10)
     server = uvicorn.Server(config)
+    # uvicorn re-raises the stopping signal once it has shut down; with these handlers that
+    # ends here instead of killing the process, so `serve` still stops the log loader after
+    # the workers (`champion down` kills what is left of the group once this process exits).
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: None)
     try:
         server.run(sockets=[sock])
     finally:

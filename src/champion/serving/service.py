@@ -24,8 +24,9 @@ from champion.serving.batching import Batcher
 from champion.serving.loaded import InputColumn, LoadedModel
 from champion.serving.loading import load_version
 from champion.serving.metrics import ServingMetrics
-from champion.serving.prediction_log import PredictionLogWriter, identity_kinds
-from champion.serving.workers import WorkerBoard
+from champion.serving.log_spool import SpoolWriter, spool_dir
+from champion.serving.prediction_log import identity_kinds
+from champion.serving.workers import WorkerBoard, endpoint_dir
 from champion.state.predictions import new_request_id
 
 log = logging.getLogger("champion.serving")
@@ -72,9 +73,9 @@ class ScoringService:
         self._default = project.default_model()
         models = project.config.models
         self._id_columns = {name: [InputColumn(c, kind) for c, kind in identity_kinds(m)] for name, m in models.items()}
-        self.prediction_log = PredictionLogWriter(
-            self.workspace.predictions, environment, dict(models), settings.log_queue_rows,
-            settings.log_retention_days, self.metrics) if settings.log_predictions else None
+        # Workers spool; the endpoint's log loader process writes the store (serve() runs it).
+        self.prediction_log = SpoolWriter(spool_dir(endpoint_dir(project, environment)), settings.log_queue_rows,
+                                          self.metrics) if settings.log_predictions else None
 
     # ---- model lookup -----------------------------------------------------------------------
     def model_name(self, name: str | None) -> str:

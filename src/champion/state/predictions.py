@@ -48,7 +48,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from champion.state.store import StateError, _engine
 
 __all__ = ["LOGGED_COLUMNS", "EncodedRow", "FeedbackRecord", "FeedbackResult", "LogRecord", "LoggedWindow",
-           "PredictionLog", "canonical", "new_request_id", "request_time", "row_key"]
+           "PredictionLog", "SpoolProgress", "canonical", "new_request_id", "request_time", "row_key"]
 
 log = logging.getLogger("champion.state")
 
@@ -119,6 +119,16 @@ log_drops = Table(
     Index("ix_prediction_log_drops", "model", "environment", "at"),
 )
 
+spool_segments = Table(
+    "prediction_log_spool",
+    metadata,
+    # How far the endpoint's log loader has read each spool segment. It moves in the same
+    # transaction as the rows it loaded, so a loader that dies reloads nothing twice.
+    Column("segment", String(200), primary_key=True),
+    Column("loaded_bytes", BigInteger, nullable=False),  # from the segment's start
+    Column("loaded_rows", BigInteger, nullable=False),  # log rows those bytes held
+)
+
 LOGGED_COLUMNS = ("model", "environment", "at", "request_id", "row", "version", "inputs", "output", "proba",
                   "latency_ms", "identity_key", "feature_key")
 """The columns a logged row fills, in the order of an `EncodedRow`."""
@@ -181,6 +191,15 @@ def request_time(request_id: str) -> float | None:
 
 
 # ---- records ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SpoolProgress:
+    """How much of one spool segment is in the log: `offset` bytes holding `rows` rows."""
+
+    segment: str
+    offset: int
+    rows: int
+
+
 @dataclass(slots=True)
 class LogRecord:
     """One scored row, as stored."""
@@ -304,14 +323,16 @@ class PredictionLog:
         self.append_rows(encoded, {(r.model, r.version): r.classes for r in rows if r.classes is not None}, dropped)
 
     def append_rows(self, rows: list[EncodedRow], classes: Mapping[tuple[str, int], list[Any]] | None = None,
-                    dropped: Mapping[tuple[str, str], int] | None = None) -> None:
-        """`append` for rows already encoded (the endpoint's writer builds these directly:
+                    dropped: Mapping[tuple[str, str], int] | None = None,
+                    progress: SpoolProgress | None = None) -> None:
+        """`append` for rows already encoded (the endpoint's log loader builds these directly:
         one tuple per row in `LOGGED_COLUMNS` order, inputs/output/proba as JSON text), the
-        classes of each (model, version) they hold, and drop counts."""
+        classes of each (model, version) they hold, drop counts, and how far the spool
+        segment they came from is loaded now (recorded in the same transaction)."""
         now = time.time()
         new_classes = {key: value for key, value in (classes or {}).items() if key not in self._classes_known}
         drops = [{"model": m, "environment": e, "at": now, "rows": n} for (m, e), n in (dropped or {}).items() if n]
-        if not rows and not drops:
+        if not rows and not drops and progress is None:
             return
         try:
             with self.engine.begin() as connection:
@@ -321,6 +342,8 @@ class PredictionLog:
                     connection.execute(insert(log_drops), drops)
                 if new_classes:
                     self._record_classes(connection, new_classes)
+                if progress is not None:
+                    self._record_progress(connection, progress)
         except SQLAlchemyError as exc:
             raise StateError(f"writing {len(rows)} predictions to the log failed: {exc}") from None
         self._classes_known.update(new_classes)
@@ -357,6 +380,34 @@ class PredictionLog:
             connection.execute(insert(prediction_classes), missing)
             return
         connection.execute(upsert(prediction_classes).on_conflict_do_nothing(), missing)
+
+    @staticmethod
+    def _record_progress(connection: Connection, progress: SpoolProgress) -> None:
+        c = spool_segments.c
+        values = {"loaded_bytes": progress.offset, "loaded_rows": progress.rows}
+        if not connection.execute(spool_segments.update().where(c.segment == progress.segment).values(**values)).rowcount:
+            connection.execute(insert(spool_segments).values(segment=progress.segment, **values))
+
+    def spool_progress(self) -> dict[str, SpoolProgress]:
+        """What the log loader recorded of each spool segment it has not forgotten yet."""
+        try:
+            with self.engine.connect() as connection:
+                found = connection.execute(select(spool_segments.c.segment, spool_segments.c.loaded_bytes,
+                                                  spool_segments.c.loaded_rows)).all()
+        except SQLAlchemyError as exc:
+            raise StateError(f"reading the prediction log's spool progress failed: {exc}") from None
+        return {segment: SpoolProgress(segment, int(offset), int(rows)) for segment, offset, rows in found}
+
+    def forget_spool(self, segments: Iterable[str]) -> None:
+        """Drop the progress of segments that are loaded whole and deleted."""
+        names = list(segments)
+        if not names:
+            return
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(delete(spool_segments).where(spool_segments.c.segment.in_(names)))
+        except SQLAlchemyError as exc:
+            raise StateError(f"updating the prediction log's spool progress failed: {exc}") from None
 
     def add_feedback(self, records: list[FeedbackRecord]) -> FeedbackResult:
         """Store feedback rows (one transaction) and count how many match a logged
