@@ -282,9 +282,10 @@ class EnvironmentSettings(_Settings):
     smoke: SmokeSettings = Field(default_factory=SmokeSettings)
     """Checks of `champion smoke-test`."""
     log_predictions: bool = True
-    """Record every scored row in the prediction log (off the hot path)."""
+    """Record every scored row in the prediction log (spooled by the workers, loaded into the
+    state store by the endpoint's log loader process)."""
     log_queue_rows: Annotated[int, Field(ge=1)] = 100_000
-    """Rows the log may hold in memory before it drops (and counts) new ones."""
+    """Rows a worker may have spooled but not yet loaded before it drops (and counts) new ones."""
     log_retention_days: Annotated[float, Field(gt=0)] = 30.0
     """Logged predictions and their feedback older than this are deleted."""
 

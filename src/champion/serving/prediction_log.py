@@ -39,14 +39,21 @@ def classifier_rows(environment: str, request: list[Any], shape: VersionShape) -
     labels, proba]` request."""
     _, rid, at, name, version, latency, rows, sent_ids, labels, proba = request
     label_json = shape.label_json
-    outputs = [label_json.get(_key(label)) or _json(label) for label in labels]
-    probabilities = [_json(p) for p in proba]
     env = environment
-    ids = _id_values(rows, sent_ids, shape)
+    ids = _id_values(rows, sent_ids, shape) if shape.id_names else None
     if shape.text_column is not None and ids is None:  # one text feature, no identity: most traffic
         column = shape.text_column
-        return [(name, env, at, rid, i, version, _json({column: text}), outputs[i], probabilities[i], latency, None,
-                 sha256(text.encode("utf-8")).hexdigest()) for i, text in enumerate(rows[column])]
+        texts = rows[column]
+        if len(texts) == 1:  # one comment per request: no lists to build
+            text, label = texts[0], labels[0]
+            return [(name, env, at, rid, 0, version, _json({column: text}),
+                     label_json.get((type(label), label)) or _json(label), _json(proba[0]), latency, None,
+                     sha256(text.encode("utf-8")).hexdigest())]
+        return [(name, env, at, rid, i, version, _json({column: text}),
+                 label_json.get((type(label), label)) or _json(label), _json(p), latency, None,
+                 sha256(text.encode("utf-8")).hexdigest()) for i, (text, label, p) in enumerate(zip(texts, labels, proba))]
+    outputs = [label_json.get(_key(label)) or _json(label) for label in labels]
+    probabilities = [_json(p) for p in proba]
     columns = [rows[n] for n in shape.names]
     encoded: list[EncodedRow] = []
     for i in range(len(labels)):

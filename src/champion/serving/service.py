@@ -122,10 +122,10 @@ class ScoringService:
                                                self._id_columns[model.name])
         labels, proba = await self.batcher.predict(model, rows)
         self.metrics.rows.labels(model.name).inc(len(labels))
+        result, probabilities = labels.tolist(), proba.tolist()  # for the answer and the log alike
         if self.prediction_log is not None and log:
-            self.prediction_log.scored(model, request_id, at, started, rows, ids, labels, proba)
-        return {**document, "result": labels.tolist(), "classes": model.classes,
-                "probabilities": proba.tolist()}
+            self.prediction_log.scored(model, request_id, at, started, rows, ids, result, probabilities)
+        return {**document, "result": result, "classes": model.classes, "probabilities": probabilities}
 
     async def infer(self, name: str, body: bytes, header_length: str | None,
                     request_id: str | None = None) -> tuple[bytes, int | None, str]:
