@@ -284,8 +284,9 @@ class EnvironmentSettings(_Settings):
     log_predictions: bool = True
     """Record every scored row in the prediction log (spooled by the workers, loaded into the
     state store by the endpoint's log loader process)."""
-    log_queue_rows: Annotated[int, Field(ge=1)] = 100_000
-    """Rows a worker may have spooled but not yet loaded before it drops (and counts) new ones."""
+    log_queue_rows: Annotated[int, Field(ge=1)] = 1_000_000
+    """Rows a worker may have spooled but not yet loaded before it drops (and counts) new ones
+    (the spool is on disk: about 200 bytes a one-comment row)."""
     log_retention_days: Annotated[float, Field(gt=0)] = 30.0
     """Logged predictions and their feedback older than this are deleted."""
 

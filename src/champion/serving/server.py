@@ -27,6 +27,7 @@ from filelock import FileLock, Timeout
 from champion.errors import EndpointError
 from champion.project import Project
 from champion.serving.log_loader import LoaderProcess
+from champion.serving.log_spool import SEGMENT_SUFFIX, spool_dir
 from champion.serving.workers import endpoint_dir
 
 ENDPOINT_FILE = "endpoint.json"
@@ -80,8 +81,10 @@ def serve(project: Project, where: Binding) -> None:
                   "port": where.port, "workers": where.workers, "started_at": time.time(),
                   "log": str(folder / "endpoint.log")}
         (folder / ENDPOINT_FILE).write_text(json.dumps(record, indent=2), encoding="utf-8")
+        # Also when logging is off now but a spool is left from before (a crash): load it.
+        logging_on = project.environment(where.environment).log_predictions
         loader = LoaderProcess(str(project.root), where.environment) \
-            if project.environment(where.environment).log_predictions else None
+            if logging_on or any(spool_dir(folder).glob("*" + SEGMENT_SUFFIX)) else None
         if loader is not None:
             loader.start()
         try:
