@@ -113,7 +113,7 @@ def test_a_new_loader_resumes_where_the_last_stopped_and_writes_each_row_once(
     second = loader(folder, store, spam_settings, write_rows=4)
     assert second.load() == 6
     window = store.window("spam", "production", rows=100)
-    assert len(window) == 22 and len(set(zip(window.request_ids, window.rows.tolist()))) == 22
+    assert len(window) == 22 and len(set(zip(window.request_ids, window.rows.tolist(), strict=True))) == 22
     assert window.request_ids[-6:] == ["b-0", "b-0", "b-1", "b-1", "b-2", "b-2"]
     assert window.classes == model.classes
     # Loaded whole and ended: the segment, its progress file and its progress row are gone.

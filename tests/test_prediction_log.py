@@ -162,7 +162,7 @@ def loader_pids(root: Path, environment: str) -> list[int]:
 
 def test_a_killed_loader_is_replaced_and_a_killed_endpoint_loses_no_spooled_row(spam) -> None:  # type: ignore[no-untyped-def]
     root, url, log = spam["root"], spam["production"], spam["log"]
-    if not get(url, "/health").status_code == 200:
+    if get(url, "/health").status_code != 200:
         assert cli("up", "production", "-p", str(root)).code == 0
     [loader] = loader_pids(root, "production")
     os.kill(loader, signal.SIGKILL)

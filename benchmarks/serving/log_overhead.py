@@ -104,12 +104,14 @@ def endpoint_pids(sid: int) -> list[int]:
     return [pid for pid in serving.session_pids(sid) if not is_loader(pid)]
 
 
-def process_cpu(pids: list[int]) -> float:
-    """CPU seconds (user + system) used so far by the processes `pids`, all their threads."""
+def process_cpu(pids: list[int], main_thread_only: bool = False) -> float:
+    """CPU seconds (user + system) used so far by the processes `pids`: all their threads,
+    or only each one's main thread."""
     total = 0
     for pid in pids:
+        stat = f"/proc/{pid}/task/{pid}/stat" if main_thread_only else f"/proc/{pid}/stat"
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            fields = Path(stat).read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         total += int(fields[11]) + int(fields[12])
@@ -128,9 +130,11 @@ def caught_up(project: Path, timeout: float = 120.0) -> float:
     spool = project / ".champion" / "endpoints" / ENVIRONMENT["logging"] / "spool"
     start = time.monotonic()
     while time.monotonic() - start < timeout:
+        sizes = {p.name: p.stat().st_size for p in spool.glob("*.jsonl")}
+        if not sizes:
+            return time.monotonic() - start
         with sqlite3.connect(project / ".champion" / "state.db", timeout=30) as db:
             loaded = dict(db.execute("SELECT segment, loaded_bytes FROM prediction_log_spool").fetchall())
-        sizes = {p.name: p.stat().st_size for p in spool.glob("*.jsonl")}
         if all(loaded.get(name, 0) >= size for name, size in sizes.items()):
             return time.monotonic() - start
         time.sleep(0.05)
@@ -153,14 +157,7 @@ def pin(sid: int, cpus: set[int]) -> int:
 
 def loop_cpu(sid: int) -> float:
     """CPU seconds of the event-loop (main) threads of the session's serving processes."""
-    total = 0
-    for pid in endpoint_pids(sid):
-        try:
-            fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+    return process_cpu(endpoint_pids(sid), main_thread_only=True)
 
 
 def per_request(result: dict[str, Any], server: float, loop: float, loader: float = 0.0) -> None:

@@ -210,9 +210,9 @@ class SpoolLoader:
             elif kind == "f":
                 rows.extend(forecast_rows(self.environment, record))
             elif kind == "v":
-                shape = self._shape(segment, record)
-                if shape is not None and shape.classes:
-                    classes[(record[1], record[2])] = shape.classes
+                described = self._shape(segment, record)
+                if described is not None and described.classes:
+                    classes[(record[1], record[2])] = described.classes
             elif kind == "d":
                 key = (record[1], self.environment)
                 dropped[key] = dropped.get(key, 0) + int(record[2])

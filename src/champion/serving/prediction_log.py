@@ -51,7 +51,8 @@ def classifier_rows(environment: str, request: list[Any], shape: VersionShape) -
                      sha256(text.encode("utf-8")).hexdigest())]
         return [(name, env, at, rid, i, version, _json({column: text}),
                  label_json.get((type(label), label)) or _json(label), _json(p), latency, None,
-                 sha256(text.encode("utf-8")).hexdigest()) for i, (text, label, p) in enumerate(zip(texts, labels, proba))]
+                 sha256(text.encode("utf-8")).hexdigest())
+                for i, (text, label, p) in enumerate(zip(texts, labels, proba, strict=True))]
     outputs = [label_json.get(_key(label)) or _json(label) for label in labels]
     probabilities = [_json(p) for p in proba]
     columns = [rows[n] for n in shape.names]
