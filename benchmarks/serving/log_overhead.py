@@ -104,23 +104,9 @@ def endpoint_pids(sid: int) -> list[int]:
     return [pid for pid in serving.session_pids(sid) if not is_loader(pid)]
 
 
-def process_cpu(pids: list[int], main_thread_only: bool = False) -> float:
-    """CPU seconds (user + system) used so far by the processes `pids`: all their threads,
-    or only each one's main thread."""
-    total = 0
-    for pid in pids:
-        stat = f"/proc/{pid}/task/{pid}/stat" if main_thread_only else f"/proc/{pid}/stat"
-        try:
-            fields = Path(stat).read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def loader_cpu(sid: int) -> float:
     """CPU seconds of the session's log loader (0 where the log is off)."""
-    return process_cpu([pid for pid in serving.session_pids(sid) if is_loader(pid)])
+    return serving.process_cpu([pid for pid in serving.session_pids(sid) if is_loader(pid)])
 
 
 def caught_up(project: Path, timeout: float = 120.0) -> float:
@@ -157,7 +143,7 @@ def pin(sid: int, cpus: set[int]) -> int:
 
 def loop_cpu(sid: int) -> float:
     """CPU seconds of the event-loop (main) threads of the session's serving processes."""
-    return process_cpu(endpoint_pids(sid), main_thread_only=True)
+    return serving.process_cpu(endpoint_pids(sid), main_thread_only=True)
 
 
 def per_request(result: dict[str, Any], server: float, loop: float, loader: float = 0.0) -> None:

@@ -118,16 +118,23 @@ def session_pids(sid: int) -> list[int]:
     return pids
 
 
-def session_cpu(sid: int) -> float:
-    """CPU seconds (user + system) used so far by the live processes of a session."""
+def process_cpu(pids: list[int], main_thread_only: bool = False) -> float:
+    """CPU seconds (user + system) used so far by the processes `pids`: all their threads,
+    or only each one's main thread."""
     total = 0
-    for pid in session_pids(sid):
+    for pid in pids:
+        stat = f"/proc/{pid}/task/{pid}/stat" if main_thread_only else f"/proc/{pid}/stat"
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            fields = Path(stat).read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         total += int(fields[11]) + int(fields[12])  # utime stime, in clock ticks
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def session_cpu(sid: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of a session."""
+    return process_cpu(session_pids(sid))
 
 
 def session_rss_mb(sid: int) -> float:

@@ -36,7 +36,7 @@ from champion.config import ModelSettings
 from champion.errors import ChampionError
 from champion.serving.log_spool import END_LINE, LOADED_SUFFIX, SEGMENT_SUFFIX, spool_dir
 from champion.serving.prediction_log import VersionShape, classifier_rows, forecast_rows
-from champion.serving.workers import pid_alive
+from champion.serving.workers import endpoint_dir, pid_alive
 from champion.state.predictions import EncodedRow, PredictionLog, SpoolProgress
 
 log = logging.getLogger("champion.serving")
@@ -248,7 +248,6 @@ def run(root: str, environment: str, stop: threading.Event) -> None:
     """Load the environment's spool until `stop` is set and the workers have ended."""
     from champion.pipelines.workspace import Workspace
     from champion.project import Project
-    from champion.serving.workers import endpoint_dir
 
     project = Project.open(root)
     settings = project.environment(environment)
@@ -271,10 +270,12 @@ def run(root: str, environment: str, stop: threading.Event) -> None:
             written, pause = 0, RETRY_SECONDS
         else:
             pause = PACE_SECONDS if written >= PACE_ROWS else POLL_SECONDS  # load() left nothing waiting
-        if drain_until is not None and (loader.idle() or time.monotonic() >= drain_until):
-            if not loader.idle():
-                log.warning("prediction log: stopping with spooled rows left; they load at the next start")
-            return
+        if drain_until is not None:
+            idle = loader.idle()
+            if idle or time.monotonic() >= drain_until:
+                if not idle:
+                    log.warning("prediction log: stopping with spooled rows left; they load at the next start")
+                return
         if drain_until is None:
             stop.wait(pause)
         elif not written:

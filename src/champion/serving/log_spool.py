@@ -143,7 +143,7 @@ class SpoolWriter:
             self._drop(model.name, count)
             return
         try:
-            line = orjson.dumps(record, default=_plain, option=_DUMPS)
+            line = encode(record)
         except (TypeError, orjson.JSONEncodeError):  # a value JSON cannot hold: never fail the request
             log.exception("could not log request %s; dropped", record[1])
             self._drop(model.name, count)
@@ -167,9 +167,12 @@ class SpoolWriter:
         return self._pending + count <= self.max_rows
 
     def _drop(self, model: str, count: int) -> None:
+        self._count_drop(model, count)
+        self._schedule()
+
+    def _count_drop(self, model: str, count: int) -> None:
         self._dropped[model] = self._dropped.get(model, 0) + count
         self.metrics.log_dropped.labels(model).inc(count)
-        self._schedule()
 
     def _describe(self, model: LoadedModel) -> None:
         self._shapes.add((model.name, model.version))
@@ -203,10 +206,9 @@ class SpoolWriter:
             for model, rows in buffered.items():
                 self.metrics.log_rows.labels(model).inc(rows)
         else:  # nothing of it is in the file: its rows are lost, and counted as dropped
+            self._dropped = dropped  # the drop counts it carried go with the next write
             for model, rows in buffered.items():
-                self.metrics.log_dropped.labels(model).inc(rows)
-                dropped[model] = dropped.get(model, 0) + rows
-            self._dropped = dropped
+                self._count_drop(model, rows)
             self._shapes.clear()  # the lost lines may have described versions
         self._look()
         if self._size() >= self.segment_bytes:
