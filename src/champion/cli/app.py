@@ -16,12 +16,9 @@ from typing import Annotated
 
 import typer
 
-os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"  # before anything can import mlflow
-os.environ["DO_NOT_TRACK"] = "true"
-# Two BLAS threads made small dense products ~60x slower on 2-core machines (measured);
-# our models are small and sparse. Set OPENBLAS_NUM_THREADS yourself to override.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+from champion.startup import configure_process, quiet_library_warnings  # noqa: E402
+
+configure_process()  # before anything heavy is imported
 
 from champion import __version__  # noqa: E402
 from champion.cli import render  # noqa: E402
@@ -290,10 +287,7 @@ def _root(
 
 
 def main() -> None:
-    # Library warnings (MLflow's advice on type hints and the like) are not for our users'
-    # terminals; they go to logging, where nothing prints them.
-    logging.captureWarnings(True)
-    logging.getLogger("py.warnings").setLevel(logging.ERROR)
+    quiet_library_warnings()
     try:
         app()
         code = 0

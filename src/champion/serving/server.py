@@ -29,6 +29,7 @@ from champion.project import Project
 from champion.serving.log_loader import LoaderProcess
 from champion.serving.log_spool import SEGMENT_SUFFIX, spool_dir
 from champion.serving.workers import endpoint_dir
+from champion.startup import quiet_library_warnings
 
 ENDPOINT_FILE = "endpoint.json"
 _RESTART_PAUSE = 1.0
@@ -207,5 +208,4 @@ def _configure_logging() -> None:
                         format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
     for name in ("mlflow", "alembic", "urllib3"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    logging.captureWarnings(True)
-    logging.getLogger("py.warnings").setLevel(logging.ERROR)
+    quiet_library_warnings()

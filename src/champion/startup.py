@@ -1,0 +1,29 @@
+"""Process-wide settings every champion command process starts with (the CLI, and the
+training process it starts). Call `configure_process()` before anything heavy is imported."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+
+
+def configure_process() -> None:
+    """Telemetry off, one BLAS thread, a collector tuned for a big import graph."""
+    os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"  # before anything can import mlflow
+    os.environ["DO_NOT_TRACK"] = "true"
+    # Two BLAS threads made small dense products ~60x slower on 2-core machines (measured);
+    # our models are small and sparse. Set OPENBLAS_NUM_THREADS yourself to override.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    # A build imports ~3,000 modules (MLflow alone ~2,000); at the default thresholds the
+    # collector made 7 full passes over that growing heap, 0.6 s of a 3 s build (measured).
+    # Young collections every 50,000 allocations keep cyclic garbage bounded all the same.
+    gc.set_threshold(50_000, 20, 10)
+
+
+def quiet_library_warnings() -> None:
+    """Library warnings (MLflow's advice on type hints, scikit-learn's convergence notes)
+    are not for our users' terminals: they go to logging, where nothing prints them."""
+    logging.captureWarnings(True)
+    logging.getLogger("py.warnings").setLevel(logging.ERROR)
