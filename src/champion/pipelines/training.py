@@ -94,6 +94,8 @@ def train(
         tags["mlflow.source.git.commit"] = commit
     document: dict[str, Any] = {"model": model, "recipe": settings.recipe, "params": recipe.get_params(),
                                 "metrics": metrics, "data": data_doc}
+    with progress.step("opening the MLflow registry"):
+        ws.registry  # noqa: B018 - MLflow's import (and a new store's migrations) show as their own step
     with progress.step("logging the run to MLflow"):
         run = ws.registry.log_training(
             model=model,
