@@ -1,11 +1,12 @@
-"""Process-wide settings every champion command process starts with (the CLI, and the
-training process it starts). Call `configure_process()` before anything heavy is imported."""
+"""Process-wide settings: what the CLI sets before anything heavy is imported, and how
+champion's processes log and treat library warnings."""
 
 from __future__ import annotations
 
 import gc
 import logging
 import os
+import sys
 
 
 def configure_process() -> None:
@@ -27,3 +28,10 @@ def quiet_library_warnings() -> None:
     are not for our users' terminals: they go to logging, where nothing prints them."""
     logging.captureWarnings(True)
     logging.getLogger("py.warnings").setLevel(logging.ERROR)
+
+
+def log_to_stderr() -> None:
+    """Log INFO and up to stderr, each line with its time and process (an endpoint's
+    processes share one `endpoint.log`)."""
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
+                        format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")

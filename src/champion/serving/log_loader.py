@@ -34,9 +34,10 @@ import orjson
 
 from champion.config import ModelSettings
 from champion.errors import ChampionError
-from champion.serving.log_spool import END_LINE, LOADED_SUFFIX, SEGMENT_SUFFIX, spool_dir
+from champion.serving.log_spool import END_LINE, LOADED_SUFFIX, SEGMENT_SUFFIX, spool_dir, write_loaded
 from champion.serving.prediction_log import VersionShape, classifier_rows, forecast_rows
 from champion.serving.workers import endpoint_dir, pid_alive
+from champion.startup import log_to_stderr
 from champion.state.predictions import EncodedRow, PredictionLog, SpoolProgress
 
 log = logging.getLogger("champion.serving")
@@ -189,17 +190,17 @@ class SpoolLoader:
             if line == END_LINE:
                 ended = True
             elif line.strip():
-                self._line(segment, line, rows, classes, dropped)
+                self._line(segment, line, segment.offset + consumed - len(line), rows, classes, dropped)
             if len(rows) >= self.write_rows:
                 break
         offset = segment.offset + consumed
         progress = SpoolProgress(segment.name, offset, segment.rows + len(rows))
         self.store.append_rows(rows, classes, dropped, progress)
         segment.offset, segment.rows, segment.ended = offset, progress.rows, segment.ended or ended
-        _write_loaded(segment.path, segment.rows)
+        write_loaded(segment.path, segment.rows)
         return len(rows), consumed < len(chunk) or len(chunk) == READ_BYTES
 
-    def _line(self, segment: _Segment, line: bytes, rows: list[EncodedRow],
+    def _line(self, segment: _Segment, line: bytes, at_byte: int, rows: list[EncodedRow],
               classes: dict[tuple[str, int], list[Any]], dropped: dict[tuple[str, str], int]) -> None:
         try:
             record = orjson.loads(line)
@@ -218,7 +219,7 @@ class SpoolLoader:
                 dropped[key] = dropped.get(key, 0) + int(record[2])
         except Exception:  # noqa: BLE001 - one odd line must not stop the log
             log.exception("prediction log spool %s: could not load a line at byte %d; skipped", segment.name,
-                          segment.offset)
+                          at_byte)
 
     def _shape(self, segment: _Segment, record: list[Any]) -> VersionShape | None:
         _, model, version, names, kinds, classes = record
@@ -234,13 +235,6 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
-
-
-def _write_loaded(segment: Path, rows: int) -> None:
-    target = segment.with_suffix(LOADED_SUFFIX)
-    partial = target.with_name(target.name + ".partial")
-    partial.write_bytes(str(rows).encode())
-    partial.replace(target)
 
 
 # ---- the process --------------------------------------------------------------------------------
@@ -284,8 +278,7 @@ def run(root: str, environment: str, stop: threading.Event) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     root, environment = (argv if argv is not None else sys.argv[1:])[:2]
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
-                        format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+    log_to_stderr()
     os.nice(NICENESS)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

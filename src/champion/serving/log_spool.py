@@ -83,6 +83,14 @@ def read_loaded(segment: Path) -> int:
         return 0
 
 
+def write_loaded(segment: Path, rows: int) -> None:
+    """Tell the workers that `rows` rows of `segment` are loaded (the loader's side)."""
+    target = segment.with_suffix(LOADED_SUFFIX)
+    partial = target.with_name(target.name + ".partial")
+    partial.write_bytes(str(rows).encode())
+    partial.replace(target)
+
+
 @dataclass
 class _Segment:
     path: Path

@@ -29,7 +29,7 @@ from champion.project import Project
 from champion.serving.log_loader import LoaderProcess
 from champion.serving.log_spool import SEGMENT_SUFFIX, spool_dir
 from champion.serving.workers import endpoint_dir
-from champion.startup import quiet_library_warnings
+from champion.startup import log_to_stderr, quiet_library_warnings
 
 ENDPOINT_FILE = "endpoint.json"
 _RESTART_PAUSE = 1.0
@@ -204,8 +204,7 @@ def _bound(host: str, port: int, reuse_port: bool) -> socket.socket:
 
 
 def _configure_logging() -> None:
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
-                        format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+    log_to_stderr()
     for name in ("mlflow", "alembic", "urllib3"):
         logging.getLogger(name).setLevel(logging.WARNING)
     quiet_library_warnings()
