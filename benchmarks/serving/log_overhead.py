@@ -111,17 +111,17 @@ def loader_cpu(sid: int) -> float:
 
 def caught_up(project: Path, timeout: float = 120.0) -> float:
     """Wait until the log loader has loaded every spooled byte; the seconds it took."""
-    import sqlite3
+    from champion.state.predictions import PredictionLog
 
     spool = project / ".champion" / "endpoints" / ENVIRONMENT["logging"] / "spool"
+    store = PredictionLog(f"sqlite:///{project / '.champion' / 'state.db'}")  # as log_counts reads it
     start = time.monotonic()
     while time.monotonic() - start < timeout:
         sizes = {p.name: p.stat().st_size for p in spool.glob("*.jsonl")}
         if not sizes:
             return time.monotonic() - start
-        with sqlite3.connect(project / ".champion" / "state.db", timeout=30) as db:
-            loaded = dict(db.execute("SELECT segment, loaded_bytes FROM prediction_log_spool").fetchall())
-        if all(loaded.get(name, 0) >= size for name, size in sizes.items()):
+        loaded = store.spool_progress()
+        if all((loaded[name].offset if name in loaded else 0) >= size for name, size in sizes.items()):
             return time.monotonic() - start
         time.sleep(0.05)
     raise RuntimeError(f"the log loader did not catch up within {timeout:.0f} s")
