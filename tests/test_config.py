@@ -186,3 +186,22 @@ def test_golden_days_must_exceed_the_horizon() -> None:
     assert GoldenSettings(days=8, horizon=7).days == 8
     with pytest.raises(ValidationError, match="must exceed horizon"):
         GoldenSettings(days=7, horizon=7)
+
+
+def test_golden_periods_with_days_as_its_older_name() -> None:
+    from pydantic import ValidationError
+
+    from champion.config import GoldenSettings
+
+    assert GoldenSettings(periods=30, horizon=4).periods == 30
+    assert GoldenSettings.model_validate({"days": 30, "horizon": 4}).periods == 30
+    with pytest.raises(ValidationError, match="not both"):
+        GoldenSettings.model_validate({"days": 30, "periods": 30})
+
+
+def test_delimiter_is_a_model_setting() -> None:
+    from champion.config import ModelSettings
+
+    model = ModelSettings.model_validate({"recipe": "text-classifier", "data": ["d.csv"], "target": "y",
+                                         "columns": {"y": "label", "x": "text"}, "delimiter": ";"})
+    assert model.delimiter == ";"

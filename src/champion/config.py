@@ -10,14 +10,14 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from champion.errors import ConfigError
 
 CONFIG_FILE = "champion.toml"
 
 ColumnType = Literal["string", "text", "integer", "number", "date", "datetime", "label"]
-Task = Literal["classification", "forecasting"]
+Task = Literal["classification", "regression", "forecasting"]
 Direction = Literal["higher", "lower"]
 TestName = Literal["mcnemar", "bootstrap", "diebold-mariano", "none"]
 DriftMethod = Literal["auto", "ks", "wasserstein", "psi", "chi2", "jensenshannon", "domain_classifier", "none"]
@@ -46,16 +46,29 @@ class GoldenSettings(_Settings):
     """Classification: share of rows sent to the golden set by a stable hash of `split_by`."""
     salt: str = ""
     """Mixed into the hash; change it only to draw a brand-new golden set."""
-    days: Annotated[int, Field(ge=2)] = 42
-    """Forecasting: the golden set is the last `days` periods of the series."""
+    periods: Annotated[int, Field(ge=2, validation_alias=AliasChoices("periods", "days"))] = 42
+    """Forecasting: the golden set is the last `periods` periods of the series (days of a
+    daily series, weeks of a weekly one). `days` is accepted as the older name."""
     horizon: Annotated[int, Field(ge=1)] = 7
     """Forecasting: steps forecast from each rolling origin inside the golden set."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _one_name(cls, data: object) -> object:
+        if isinstance(data, dict) and "periods" in data and "days" in data:
+            raise ValueError("give `periods` or its older name `days`, not both")
+        return data
+
     @model_validator(mode="after")
     def _origins_exist(self) -> GoldenSettings:
-        if self.days <= self.horizon:
-            raise ValueError(f"days ({self.days}) must exceed horizon ({self.horizon}): no forecast would fit")
+        if self.periods <= self.horizon:
+            raise ValueError(f"periods ({self.periods}) must exceed horizon ({self.horizon}): no forecast would fit")
         return self
+
+    @property
+    def days(self) -> int:
+        """The older name of `periods`."""
+        return self.periods
 
 
 class PolicySettings(_Settings):
@@ -203,6 +216,10 @@ class ModelSettings(_Settings):
     """Forecasting: the date column."""
     frequency: str = "D"
     """Forecasting: the series' period (pandas offset alias, e.g. D, W, MS)."""
+    delimiter: str | None = None
+    """Field separator of the model's text data files (one character, e.g. `";"` or `"\\t"`).
+    Unset: `,` for `.csv` files and a tab for `.tsv` and `.tab` files. Parquet files
+    (`.parquet`, `.pq`) carry their own types and need none."""
     params: dict[str, int | float | str | bool | None] = Field(default_factory=dict)
     """Recipe parameters (overridden per run by `--param KEY=VALUE`)."""
     golden: GoldenSettings = GoldenSettings()

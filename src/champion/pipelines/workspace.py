@@ -13,7 +13,7 @@ from champion.config import ModelSettings
 from champion.data.dataset import Dataset, load_dataset
 from champion.errors import ConfigError
 from champion.project import Project
-from champion.recipes.base import Classifier, Recipe
+from champion.recipes.base import Classifier, Recipe, Regressor
 from champion.recipes.loader import recipe_class
 from champion.state.store import StateStore
 
@@ -95,6 +95,15 @@ def check_task_settings(model: str, settings: ModelSettings, cls: type[Recipe]) 
             raise ConfigError(f"{where}.labels: list the allowed labels, e.g. labels = [0, 1]")
         if settings.columns[settings.target].type != "label":
             raise ConfigError(f"{where}.columns.{settings.target}: the target of a classifier has type 'label'")
+        if not settings.split_columns:
+            raise ConfigError(f"{where}.id: name the column(s) identifying a row (used for the golden split)")
+    elif issubclass(cls, Regressor):
+        if not settings.features:
+            raise ConfigError(f"{where}.features: a regressor needs at least one feature column")
+        if settings.columns[settings.target].type not in ("number", "integer"):
+            raise ConfigError(f"{where}.columns.{settings.target}: a regression target has type 'number' or 'integer'")
+        if settings.target in settings.features:
+            raise ConfigError(f"{where}.features: the target {settings.target!r} cannot also be a feature")
         if not settings.split_columns:
             raise ConfigError(f"{where}.id: name the column(s) identifying a row (used for the golden split)")
     else:

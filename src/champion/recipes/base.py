@@ -1,9 +1,10 @@
 """The recipe protocol: how a model is trained, used and saved.
 
 Shaped like scikit-learn estimators: `__init__` only stores keyword parameters, `fit`
-returns `self`, learned state ends in `_`. Two kinds exist, told apart by `task`:
+returns `self`, learned state ends in `_`. Three kinds exist, told apart by `task`:
 
 - `Classifier`: `fit(X, y)`, `predict_proba(X)`, `classes_`.
+- `Regressor`: `fit(X, y)`, `predict(X)`: one number per row.
 - `Forecaster`: `fit(series)`, `forecast(history, steps)`: the fitted parameters applied to
   any history, never refitted (so a champion can be scored on today's data as it is).
 
@@ -20,7 +21,7 @@ from typing import Any, ClassVar, Literal, Self
 import numpy as np
 import pandas as pd
 
-Task = Literal["classification", "forecasting"]
+Task = Literal["classification", "regression", "forecasting"]
 _PICKLE = "recipe.pkl"
 
 
@@ -81,6 +82,19 @@ class Classifier(Recipe):
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class Regressor(Recipe):
+    """A recipe that predicts one number per row."""
+
+    task: ClassVar[Task] = "regression"
+
+    def fit(self, X: pd.DataFrame, y: pd.Series) -> Self:
+        raise NotImplementedError
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """One finite float per row of `X`."""
+        raise NotImplementedError
 
 
 class Forecaster(Recipe):

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from champion.errors import RecipeError
-from champion.recipes.base import Classifier, Forecaster, Recipe
+from champion.recipes.base import Classifier, Forecaster, Recipe, Regressor
 
 BUILT_IN = {
     "text-classifier": "champion.recipes.text_classifier:TextClassifier",
@@ -58,8 +58,10 @@ def _missing_methods(cls: type) -> list[str]:
     if issubclass(cls, Classifier):
         base: type[Recipe] = Classifier
         needed = ["fit", "predict_proba"]
+    elif issubclass(cls, Regressor):
+        base, needed = Regressor, ["fit", "predict"]
     elif issubclass(cls, Forecaster):
         base, needed = Forecaster, ["fit", "forecast"]
     else:
-        return ["a base class: subclass champion.recipes.Classifier or champion.recipes.Forecaster"]
+        return ["a base class: subclass champion.recipes.Classifier, Regressor or Forecaster"]
     return [f"method {m}()" for m in needed if getattr(cls, m) is getattr(base, m)]
