@@ -163,10 +163,21 @@ def test_a_tampered_champion_artifact_is_refused(make_project) -> None:  # type:
     weights = next((project / ".champion" / "artifacts").rglob("weights.npz"))
     weights.write_bytes(weights.read_bytes()[:-10] + b"0123456789")
     result = cli("build", "--project", str(project), "--json", "-q")
-    assert result.code == 1
-    assert "changed since training" in result.json()["error"]["message"]
+    assert result.code == 2  # the user's state, not a bug of ours: plain words and the way out
+    message = result.json()["error"]["message"]
+    assert "changed since training" in message and "--replace-broken-champion" in message
     status = cli("status", "--project", str(project), "--json").json()
     assert status["models"][0]["aliases"]["champion"]["version"] == 1
+    assert status["models"][0]["versions"] == 1  # nothing registered
+
+    replaced = cli("build", "--project", str(project), "--json", "-q", "--replace-broken-champion")
+    assert replaced.code == 0, replaced.stdout
+    document = replaced.json()
+    assert (document["verdict"], document["version"]) == ("FIRST_MODEL", 2)
+    assert document["champion"]["version"] == 1 and "changed since training" in document["champion"]["unloadable"]
+    moves = cli("history", "--project", str(project), "--json").json()
+    assert (moves[-1]["from_version"], moves[-1]["to_version"]) == (1, 2)
+    assert "cannot be loaded" in moves[-1]["reason"] and "--replace-broken-champion" in moves[-1]["reason"]
 
 
 def test_rows_already_in_the_dataset_are_reported_with_their_file(make_project) -> None:  # type: ignore[no-untyped-def]

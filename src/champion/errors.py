@@ -72,6 +72,14 @@ class RegistryError(ChampionError):
     """The model registry (MLflow) failed or holds something unexpected."""
 
 
+class UnloadableModelError(RegistryError):
+    """A model just trained cannot be loaded back from the registry: it is not registered."""
+
+
+class BrokenChampionError(ChampionError):
+    """The registered champion cannot be loaded, so a challenger cannot be compared with it."""
+
+
 class ConflictError(ChampionError):
     """A compare-and-set lost: the state changed since it was read."""
 

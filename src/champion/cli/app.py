@@ -31,6 +31,7 @@ from champion.cli.options import (  # noqa: E402
     ParamOpt,
     ProjectOpt,
     QuietOpt,
+    ReplaceBrokenOpt,
     RunOpt,
     log_dir,
     workspace,
@@ -149,18 +150,21 @@ def evaluate(
     model: ModelArg = None,
     project: ProjectOpt = Path("."),
     out: OutOpt = None,
+    replace_broken_champion: ReplaceBrokenOpt = False,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Score a run against the champion on the current golden set; write evaluation.json.
 
-    Exits 3 when the verdict is REJECT.
+    Exits 3 when the verdict is REJECT, 2 when the champion cannot be loaded (see
+    --replace-broken-champion).
     """
     with handled(as_json, lambda: log_dir(project)):
         from champion.pipelines.evaluation import evaluate as run_evaluate
 
         ws = workspace(project)
-        result = run_evaluate(ws, ws.project.model_name(model), run, progress=render.RichProgress(quiet), out_dir=out)
+        result = run_evaluate(ws, ws.project.model_name(model), run, progress=render.RichProgress(quiet), out_dir=out,
+                              replace_broken_champion=replace_broken_champion)
         _show(result.document, as_json)
         if not as_json:
             render.console.print(f"evaluation in {result.file}")
@@ -173,6 +177,7 @@ def register(
     model: ModelArg = None,
     project: ProjectOpt = Path("."),
     out: OutOpt = None,
+    replace_broken_champion: ReplaceBrokenOpt = False,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -185,7 +190,8 @@ def register(
         from champion.pipelines.registration import register as run_register
 
         ws = workspace(project)
-        result = run_register(ws, ws.project.model_name(model), run, progress=render.RichProgress(quiet), out_dir=out)
+        result = run_register(ws, ws.project.model_name(model), run, progress=render.RichProgress(quiet), out_dir=out,
+                              replace_broken_champion=replace_broken_champion)
         _show(result.document, as_json)
         _verdict_exit(result.document)
 
@@ -196,14 +202,16 @@ def build(
     param: ParamOpt = None,
     project: ProjectOpt = Path("."),
     out: OutOpt = None,
+    replace_broken_champion: ReplaceBrokenOpt = False,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Train, evaluate against the champion, register if better: the Build pipeline.
 
     Exits 0 on FIRST_MODEL or PROMOTE, 3 on REJECT (the pipeline is cancelled and the champion
-    is untouched). --json prints the evaluation (verdict, reasons, run_id, version, challenger,
-    champion).
+    is untouched), 2 when the registered champion cannot be loaded (the message says why; see
+    --replace-broken-champion). --json prints the evaluation (verdict, reasons, run_id, version,
+    challenger, champion).
     """
     with handled(as_json, lambda: log_dir(project)):
         from champion.pipelines.build import build as run_build
@@ -211,7 +219,7 @@ def build(
 
         ws = workspace(project)
         result = run_build(ws, ws.project.model_name(model), parse_params(param or []),
-                           render.RichProgress(quiet), out)
+                           render.RichProgress(quiet), out, replace_broken_champion)
         _show(result.document, as_json)
         _verdict_exit(result.document)
 

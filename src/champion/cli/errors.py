@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from champion.errors import (
+    BrokenChampionError,
     ChampionError,
     ConfigError,
     DataError,
@@ -26,7 +27,7 @@ from champion.errors import (
 )
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_REJECTED, EXIT_CHECK_FAILED = 0, 1, 2, 3, 4
-_BAD_INPUT = (ConfigError, DataError, InputError, NotFoundError, RecipeError, UsageError)
+_BAD_INPUT = (BrokenChampionError, ConfigError, DataError, InputError, NotFoundError, RecipeError, UsageError)
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -52,25 +53,28 @@ def handled(as_json: bool, log_dir: Callable[[], Path | None]) -> Iterator[None]
     except Exit as stop:
         sys.exit(stop.code)
     except ChampionError as error:
-        _report(error, exit_code_of(error), as_json)
-        sys.exit(exit_code_of(error))
+        code = exit_code_of(error)
+        # Not the user's input: keep the evidence (the traceback) for a bug report.
+        details = f" (details in {_write_traceback(log_dir())})" if code == EXIT_INTERNAL else ""
+        _report(error, code, as_json, details)
+        sys.exit(code)
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]")
         sys.exit(130)
     except Exception as error:  # a bug of ours: say so, keep the traceback in a log file
-        log = _write_traceback(log_dir())
-        message = f"internal error: {type(error).__name__}: {error} (details in {log})"
-        _report(ChampionError(message), EXIT_INTERNAL, as_json)
+        details = f" (details in {_write_traceback(log_dir())})"
+        _report(ChampionError(f"internal error: {type(error).__name__}: {error}"), EXIT_INTERNAL, as_json, details)
         sys.exit(EXIT_INTERNAL)
 
 
-def _report(error: ChampionError, code: int, as_json: bool) -> None:
+def _report(error: ChampionError, code: int, as_json: bool, details: str = "") -> None:
+    message = str(error) + details
     if as_json:
-        body: dict[str, object] = {"type": type(error).__name__, "message": str(error), "exit_code": code}
+        body: dict[str, object] = {"type": type(error).__name__, "message": message, "exit_code": code}
         if isinstance(error, DataError):
             body.update({k: v for k, v in error.as_dict().items() if k != "message"})
         print(json.dumps({"error": body}, indent=2))
-    err_console.print(f"[bold red]error:[/] {escape(str(error))}")
+    err_console.print(f"[bold red]error:[/] {escape(message)}")
 
 
 def _write_traceback(folder: Path | None) -> Path:

@@ -30,6 +30,11 @@ ParamOpt = Annotated[
 OutOpt = Annotated[
     Path | None, typer.Option("--out", help="Also write the result file(s) into this folder (e.g. a CI artifact dir).")
 ]
+ReplaceBrokenOpt = Annotated[bool, typer.Option(
+    "--replace-broken-champion",
+    help="When the registered champion cannot be loaded (a deleted or changed artifact, a recipe that "
+         "no longer imports), judge the challenger as a first model instead of stopping; the history "
+         "records that the champion was replaced and why.")]
 RunOpt = Annotated[str, typer.Option("--run", help="MLflow run id of the challenger (printed by `train`).")]
 
 

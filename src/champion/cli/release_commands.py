@@ -10,7 +10,7 @@ import typer
 
 from champion.cli import render
 from champion.cli.app import app
-from champion.cli.options import JsonOpt, ModelArg, OutOpt, ProjectOpt, QuietOpt, log_dir, workspace
+from champion.cli.options import JsonOpt, ModelArg, OutOpt, ProjectOpt, QuietOpt, ReplaceBrokenOpt, log_dir, workspace
 from champion.cli.errors import EXIT_CHECK_FAILED, EXIT_REJECTED, Exit, handled
 from champion.errors import UsageError
 
@@ -204,6 +204,7 @@ def retrain(
                                              help="Register a winning challenger but do not release it.")] = False,
     project: ProjectOpt = Path("."),
     out: OutOpt = None,
+    replace_broken_champion: ReplaceBrokenOpt = False,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -215,7 +216,7 @@ def retrain(
 
         ws = workspace(project)
         result = run_retrain(ws, ws.project.model_name(model), new_data or [], render.RichProgress(quiet), out,
-                             release=not no_release)
+                             release=not no_release, replace_broken_champion=replace_broken_champion)
         if as_json:
             render.print_json(result)
         else:

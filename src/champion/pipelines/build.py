@@ -18,8 +18,10 @@ def build(
     overrides: dict[str, Any] | None = None,
     progress: Progress = silent,
     out_dir: Path | None = None,
+    replace_broken_champion: bool = False,
 ) -> RegisterResult:
-    """Train a challenger, gate it against the champion, register it only if it wins."""
+    """Train a challenger, gate it against the champion, register it only if it wins (see
+    `evaluate` for `replace_broken_champion`)."""
     trained = train(ws, model, overrides, progress, out_dir)
-    evaluation = evaluate(ws, model, trained.run_id, trained, progress, out_dir)
-    return register(ws, model, trained.run_id, evaluation, trained, progress, out_dir)
+    evaluation = evaluate(ws, model, trained.run_id, trained, progress, out_dir, replace_broken_champion)
+    return register(ws, model, trained.run_id, evaluation, trained, progress, out_dir, replace_broken_champion)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from champion.errors import UsageError
+from champion.errors import BrokenChampionError, NotFoundError, RegistryError, UsageError
 from champion.evaluation.policy import Evidence, Verdict, decide, resolve_policy
 from champion.pipelines import golden_set
 from champion.pipelines.aliases import CHAMPION
@@ -38,8 +38,13 @@ def evaluate(
     trained: TrainResult | None = None,
     progress: Progress = silent,
     out_dir: Path | None = None,
+    replace_broken_champion: bool = False,
 ) -> EvaluationResult:
-    """Compare run `run_id` with the current champion of `model` and decide."""
+    """Compare run `run_id` with the current champion of `model` and decide.
+
+    A champion that cannot be loaded (a deleted or changed artifact, a recipe that no longer
+    imports) is `BrokenChampionError`, unless `replace_broken_champion`: then the challenger
+    is judged as a first model and the reasons say why."""
     settings = ws.settings(model)
     cls = ws.recipe_class(model)
     policy = resolve_policy(settings.policy, cls.task, model)
@@ -57,16 +62,28 @@ def evaluate(
     champion_doc: dict[str, Any] | None = None
     champion: Answers | None = None
     same_run = False
+    broken: str | None = None
     if champion_version is not None:
         version = ws.registry.version(model, champion_version)
         same_run = version.run_id == run_id
-        with progress.step(f"scoring the champion (version {champion_version}) on the golden set"):
-            champion_run = ws.registry.run(version.run_id)
-            champion = golden_set.answers(ws.registry.load_recipe(champion_run), data)
         champion_doc = {"version": champion_version, "run_id": version.run_id}
+        with progress.step(f"scoring the champion (version {champion_version}) on the golden set"):
+            try:
+                recipe = ws.registry.load_recipe(ws.registry.run(version.run_id))
+            except (RegistryError, NotFoundError) as exc:
+                if not replace_broken_champion:
+                    raise BrokenChampionError(_broken_message(model, champion_version, str(exc))) from exc
+                broken = str(exc)
+                champion_doc["unloadable"] = broken
+            else:
+                champion = golden_set.answers(recipe, data)
     with progress.step("comparing"):
         evidence = golden_set.compare(policy, data, challenger, champion)
         verdict, reasons = decide(policy, evidence)
+    if broken is not None:
+        reasons = [f"the champion (version {champion_version}) cannot be loaded ({broken}); with "
+                   f"--replace-broken-champion the challenger replaces it as a first model "
+                   f"({policy.primary} {evidence.challenger[policy.primary]:.4f} on the golden set)"]
     if same_run:
         verdict, reasons = Verdict.REJECT, [f"run {run_id} is already the champion (version {champion_version})"]
     document = _document(model, run_id, policy.as_dict(), data, evidence, champion_doc, verdict, reasons)
@@ -76,10 +93,17 @@ def evaluate(
     return EvaluationResult(verdict, champion_version, document, file)
 
 
+def _broken_message(model: str, version: int, cause: str) -> str:
+    return (f"the champion of {model} (version {version}) cannot be loaded, so no challenger can be "
+            f"compared with it: {cause}. Nothing was registered. To replace it, run the command again "
+            f"with --replace-broken-champion: the challenger is then judged as a first model (it must "
+            f"still load and pass as one), and the history records why the champion was replaced")
+
+
 def _document(model: str, run_id: str, policy: dict[str, Any], data: Split, evidence: Evidence,
               champion: dict[str, Any] | None, verdict: Verdict, reasons: list[str]) -> dict[str, Any]:
-    if champion is not None and evidence.champion is not None:
-        champion = {**champion, "metrics": evidence.champion}
+    if champion is not None:
+        champion = {**champion, "metrics": evidence.champion}  # None: the champion could not be loaded
     return {
         "model": model,
         "run_id": run_id,

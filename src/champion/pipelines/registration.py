@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from champion.errors import ChampionError, UnloadableModelError
 from champion.pipelines.aliases import CHAMPION, lock_name, move_alias_locked
 from champion.pipelines.evaluation import EVALUATION_FILE, EvaluationResult, evaluate
 from champion.pipelines.progress import Progress, silent
 from champion.pipelines.training import TrainResult, write_json
 from champion.pipelines.workspace import Workspace
 from champion.evaluation.policy import Verdict
+from champion.registry.records import RunRecord
 
 
 @dataclass
@@ -35,19 +37,23 @@ def register(
     trained: TrainResult | None = None,
     progress: Progress = silent,
     out_dir: Path | None = None,
+    replace_broken_champion: bool = False,
 ) -> RegisterResult:
-    """Register `run_id` if its evaluation against the current champion says so."""
+    """Register `run_id` if its evaluation against the current champion says so (see
+    `evaluate` for `replace_broken_champion`)."""
     with ws.state.lock(lock_name(model)):
         current = ws.registry.aliases(model).get(CHAMPION)
         if evaluation is None:
             evaluation = _stored_evaluation(ws, model, run_id)
         if evaluation is None or evaluation.champion_version != current:
-            evaluation = evaluate(ws, model, run_id, trained, progress, out_dir)
+            evaluation = evaluate(ws, model, run_id, trained, progress, out_dir, replace_broken_champion)
         document = dict(evaluation.document)
         if not evaluation.verdict.promotes:
             return RegisterResult(evaluation.verdict, None, document, evaluation.file)
         run = ws.registry.run(run_id)
         primary = document["policy"]["primary"]
+        with progress.step("loading the model back as an endpoint would"):
+            _check_loadable(ws, model, run)
         with progress.step("registering the model version"):
             tags = {"champion.verdict": evaluation.verdict.value,
                     f"champion.{primary}": f"{document['challenger']['metrics'][primary]:.6g}",
@@ -59,6 +65,20 @@ def register(
         file = write_json(ws.project.run_dir(run_id) / EVALUATION_FILE, document, out_dir)
         ws.registry.log_document(run_id, EVALUATION_FILE, document)
         return RegisterResult(evaluation.verdict, version, document, file)
+
+
+def _check_loadable(ws: Workspace, model: str, run: RunRecord) -> None:
+    """Load the logged model from the registry and predict its input example, as an endpoint
+    does before it serves a version; `UnloadableModelError` (nothing registered) otherwise."""
+    from champion.serving.loading import load_run
+
+    try:
+        load_run(ws, model, run)
+    except ChampionError as exc:
+        ws.registry.set_run_tags(run.run_id, {"champion.verdict": "UNLOADABLE"})
+        raise UnloadableModelError(
+            f"run {run.run_id} of {model} was not registered: its model, loaded back from the registry "
+            f"as an endpoint would load it, fails: {exc}") from exc
 
 
 def _stored_evaluation(ws: Workspace, model: str, run_id: str) -> EvaluationResult | None:

@@ -33,7 +33,8 @@ class Workspace:
         from champion.registry.mlflow_registry import ModelRegistry
 
         self.project.state_dir.mkdir(parents=True, exist_ok=True)
-        return ModelRegistry(self.project.tracking_uri, self.project.artifact_dir, self.project.lock_dir)
+        return ModelRegistry(self.project.tracking_uri, self.project.artifact_dir, self.project.lock_dir,
+                             self.project.root)
 
     @cached_property
     def state(self) -> StateStore:

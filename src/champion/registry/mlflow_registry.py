@@ -27,9 +27,9 @@ from mlflow.exceptions import MlflowException  # noqa: E402
 from mlflow.models import ModelSignature  # noqa: E402
 from mlflow.types import ColSpec, Schema  # noqa: E402
 
-from champion.errors import NotFoundError, RegistryError  # noqa: E402
+from champion.errors import ChampionError, NotFoundError, RegistryError  # noqa: E402
 from champion.recipes.base import Recipe  # noqa: E402
-from champion.recipes.loader import recipe_class  # noqa: E402
+from champion.recipes.source import load_saved, save_with_source  # noqa: E402
 from champion.registry.artifacts import folder_sha256  # noqa: E402
 from champion.registry.records import RunRecord, VersionRecord  # noqa: E402
 
@@ -45,9 +45,11 @@ TAG = "champion."
 class ModelRegistry:
     """Runs, model versions and aliases of one project, in one MLflow tracking store."""
 
-    def __init__(self, tracking_uri: str, artifact_root: Path, lock_dir: Path) -> None:
+    def __init__(self, tracking_uri: str, artifact_root: Path, lock_dir: Path, project_root: Path | None = None) -> None:
         self.tracking_uri = tracking_uri
         self.artifact_root = artifact_root
+        self.project_root = project_root
+        """The project folder: a user's recipe source is copied from it into each model."""
         self._init_lock = FileLock(str(lock_dir / "mlflow-init.lock"))
         lock_dir.mkdir(parents=True, exist_ok=True)
         # The fluent API (start_run, log_model, download_artifacts) reads the global URI.
@@ -89,12 +91,7 @@ class ModelRegistry:
         with _translated("logging the training run"), tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / "recipe"
             folder.mkdir()
-            recipe.save(folder)
-            (folder / "recipe.json").write_text(
-                json.dumps({"recipe": recipe_spec, "class": f"{type(recipe).__module__}:{type(recipe).__qualname__}",
-                            "task": recipe.task}),
-                encoding="utf-8",
-            )
+            save_with_source(recipe, recipe_spec, folder, self.project_root)
             digest = folder_sha256(folder)
             signature = ModelSignature(inputs=Schema([ColSpec(kind, name) for name, kind in input_columns]))
             with mlflow.start_run(experiment_id=experiment_id, tags=tags) as run:
@@ -177,10 +174,12 @@ class ModelRegistry:
                 f"(sha256 {actual[:12]}..., recorded {str(expected)[:12]}...): refusing to load it"
             )
         try:
-            meta = json.loads((recipe_dir / "recipe.json").read_text(encoding="utf-8"))
-            return recipe_class(meta["class"]).load(recipe_dir)
-        except (OSError, ValueError, KeyError) as exc:
+            return load_saved(recipe_dir, self.project_root)
+        except ChampionError as exc:
             raise RegistryError(f"the model of run {run.run_id} does not load: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - a user's load() may raise anything
+            raise RegistryError(f"the model of run {run.run_id} does not load: "
+                                f"{type(exc).__name__}: {exc}") from None
 
     # ---- versions and aliases -------------------------------------------------------------
     def register(self, model: str, run: RunRecord, tags: dict[str, str]) -> VersionRecord:

@@ -3,7 +3,6 @@ and `mlflow models serve` use a champion recipe without pickling any Python obje
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 from typing import Any
@@ -21,11 +20,9 @@ class RecipeModel(PythonModel):
     """Wraps a fitted champion recipe as a pyfunc model."""
 
     def load_context(self, context: Any) -> None:
-        from champion.recipes.loader import recipe_class
+        from champion.recipes.source import load_saved
 
-        folder = Path(context.artifacts["recipe"])
-        meta = json.loads((folder / "recipe.json").read_text(encoding="utf-8"))
-        self.recipe = recipe_class(meta["class"]).load(folder)
+        self.recipe = load_saved(Path(context.artifacts["recipe"]))
 
     # No type hints here: MLflow would try (and fail) to derive a signature from them.
     def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
