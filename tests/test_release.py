@@ -121,6 +121,22 @@ def test_a_corrupted_version_is_refused_and_the_old_one_keeps_serving(project) -
     assert [(m["from_version"], m["to_version"]) for m in moves[-2:]] == [(1, version), (version, 1)]
 
 
+def test_a_deploy_that_fails_stops_the_endpoint_it_started(project) -> None:  # type: ignore[no-untyped-def]
+    root = project["root"]
+    assert cli("down", "production", "-p", str(root)).code == 0
+    ws = Workspace(Project.open(root))
+    before = ws.registry.aliases("spam").get("production")
+    corrupted = max(v.version for v in ws.registry.versions("spam"))
+    assert corrupted >= 3 and "refused" in str(cli("deploy", "staging", "--version", str(corrupted), "-p",
+                                                    str(root), "--json").stdout)
+    failed = cli("deploy", "production", "--version", str(corrupted), "-p", str(root), "--json")
+    assert failed.code == 4
+    assert "was stopped" in failed.json()["error"]["message"]
+    endpoints = {e["environment"]: e for e in cli("ps", "-p", str(root), "--json").json()}
+    assert endpoints["production"]["pid"] is None
+    assert ws.registry.aliases("spam").get("production") == before
+
+
 def test_rollback_returns_to_the_previous_version(project) -> None:  # type: ignore[no-untyped-def]
     root, url = project["root"], project["staging"]
     assert cli("deploy", "staging", "--version", "1", "-p", str(root), "-q").code == 0

@@ -144,3 +144,20 @@ def test_two_versions_of_one_module_load_side_by_side(make_project) -> None:  # 
     assert set(v1.weights_) != set(v2.weights_)
     assert all(len(token) == 1 for token in v2.weights_)
     assert v1.predict_proba(frame).shape == v2.predict_proba(frame).shape == (1, 2)
+
+
+def test_status_shows_the_recipe_each_version_was_trained_with(make_project) -> None:  # type: ignore[no-untyped-def]
+    project = make_project()
+    assert cli("build", "--project", str(project), "-q").code == 0
+    (project / "keywords.py").write_text(RECIPE, encoding="utf-8")
+    (project / "words.py").write_text("def tokens(text):\n    return str(text).split()\n", encoding="utf-8")
+    toml = project / "champion.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('recipe = "text-classifier"',
+                                                             'recipe = "keywords:KeywordClassifier"')
+                    .replace("C = 10.0\n", ""), encoding="utf-8")
+    status = cli("status", "--project", str(project), "--json").json()["models"][0]
+    assert status["recipe"] == "keywords:KeywordClassifier"  # what the next build trains
+    assert status["aliases"]["champion"]["recipe"] == "text-classifier"  # what version 1 is
+    assert status["aliases"]["champion"]["params"]["C"] == "10.0"
+    shown = cli("status", "--project", str(project))
+    assert "text-classifier" in shown.stdout and "keywords:KeywordClassifier" in shown.stdout

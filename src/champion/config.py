@@ -261,8 +261,10 @@ class SmokeSettings(_Settings):
 
     rows: Annotated[int, Field(ge=1, le=100_000)] = 200
     """Golden-set rows scored through the endpoint (classifiers)."""
-    min_accuracy: Annotated[float, Field(ge=0, le=1)] = 0.8
-    """Accuracy floor on those rows (classifiers)."""
+    min_accuracy: Annotated[float, Field(ge=0, le=1)] | None = None
+    """Accuracy floor on those rows (classifiers). Unset: no floor (the endpoint's answers must
+    still equal the version's own offline answers, row by row); what accuracy is good enough
+    depends on the task, so a project states it (the spam template asks for 0.8)."""
     p95_ms: Annotated[float, Field(gt=0)] = 250.0
     """Budget for the 95th percentile latency of one-row requests, in milliseconds."""
     requests: Annotated[int, Field(ge=1, le=10_000)] = 50

@@ -98,8 +98,9 @@ def history_table(moves: list[AliasMove]) -> Table:
 
 def status_tables(document: dict[str, Any]) -> None:
     for model in document["models"]:
-        console.print(f"[bold]{model['model']}[/] ({model['recipe']}), {model['versions']} version(s), "
-                      f"{len(model['ingested_files'])} ingested file(s)")
+        console.print(f"[bold]{model['model']}[/]: {model['versions']} version(s), "
+                      f"{len(model['ingested_files'])} ingested file(s); the next build trains "
+                      f"{escape(str(model['recipe']))}")
         if not model["aliases"]:
             console.print("  no aliases yet: run `champion build` to train the first champion")
             continue
@@ -107,10 +108,12 @@ def status_tables(document: dict[str, Any]) -> None:
         table = Table(show_edge=False, header_style="bold")
         table.add_column("alias")
         table.add_column("version", justify="right")
+        table.add_column("recipe")
         for name in names:
             table.add_column(name, justify="right")
         for alias, info in model["aliases"].items():
-            table.add_row(alias, str(info["version"]), *(fmt(info["metrics"].get(n)) for n in names))
+            table.add_row(alias, str(info["version"]), escape(str(info.get("recipe") or "-")),
+                          *(fmt(info["metrics"].get(n)) for n in names))
         console.print(table)
     agent = document.get("agent")
     if agent is not None:

@@ -138,10 +138,12 @@ def wait_for_version(ws: Workspace, environment: str, model: str, version: int |
                 if version is not None and refused.get("version") == version:
                     raise EndpointError(f"the {environment} endpoint refused {model} version {version}: "
                                         f"{refused.get('reason')}")
+                # Only this model counts: another model of the project may have no version in
+                # this environment yet (the endpoint as a whole is then Unhealthy).
                 workers = last.get("workers") or []
-                if last.get("status") == HEALTHY and entry.get("version") == version and all(
-                        w.get("status") == HEALTHY and ((w.get("models") or {}).get(model) or {}).get("version")
-                        == version for w in workers):
+                if entry.get("state") == HEALTHY and entry.get("version") == version and all(
+                        ((w.get("models") or {}).get(model) or {}).get("version") == version
+                        and ((w.get("models") or {}).get(model) or {}).get("state") == HEALTHY for w in workers):
                     return last
             time.sleep(0.2)
     state = "no answer" if last is None else f"{last.get('status')}, serving {_served(last, model)}"

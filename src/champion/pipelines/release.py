@@ -65,6 +65,7 @@ def deploy(ws: Workspace, environment: str, model: str, version: int | None = No
         previous = ws.registry.aliases(model).get(alias)
         if previous != version:
             move_alias_locked(ws, model, alias, version, previous, reason or f"deploy to {environment}")
+    was_running = endpoints.info(ws, environment).pid is not None
     try:
         with progress.step(f"{environment} endpoint up"):
             endpoints.start(ws, environment)
@@ -73,6 +74,9 @@ def deploy(ws: Workspace, environment: str, model: str, version: int | None = No
     except ChampionError as failure:
         if previous != version:
             _put_back(ws, environment, model, alias, version, previous, failure)
+        if not was_running:  # this deploy started it: leave no endpoint behind that serves nothing
+            endpoints.stop(ws, environment)
+            raise EndpointError(f"{failure} (the {environment} endpoint this deploy started was stopped)") from None
         raise
     current = endpoints.info(ws, environment)
     return DeployResult(environment, model, version, previous, current.url, str(health.get("status")))

@@ -63,12 +63,12 @@ def smoke_test(ws: Workspace, environment: str, model: str, out_dir: Path | None
                                                     f"(start it with `champion up {environment}`)"))
         return _saved(ws, report, out_dir)
     with endpoints.client(ws, environment) as http:
-        health = _settled_health(http)
+        health = _settled_health(http, model)
         entry = (health.get("models") or {}).get(model) or {}
         version = entry.get("version")
         report.version = version
-        report.checks.append(Check("health", health.get("status") == "Healthy" and version is not None,
-                                   f"{health.get('status', 'no answer')}, serving version {version}"))
+        report.checks.append(Check("health", entry.get("state") == "Healthy" and version is not None,
+                                   f"{model} {entry.get('state', 'no answer')}, serving version {version}"))
         if version is None:
             return _saved(ws, report, out_dir)
         offline = load_version(ws, model, int(version))
@@ -88,11 +88,15 @@ def smoke_test(ws: Workspace, environment: str, model: str, out_dir: Path | None
     return _saved(ws, report, out_dir)
 
 
-def _settled_health(http: EndpointClient, patience: float = 10.0) -> dict[str, Any]:
-    """The endpoint's health once it is not switching versions (a swap takes a moment)."""
+def _settled_health(http: EndpointClient, model: str, patience: float = 10.0) -> dict[str, Any]:
+    """The endpoint's health once `model` is not switching versions (a swap takes a moment)."""
     deadline = time.monotonic() + patience
+
+    def state(health: dict[str, Any]) -> Any:
+        return ((health.get("models") or {}).get(model) or {}).get("state")
+
     health = http.health() or {}
-    while health.get("status") == "Transitioning" and time.monotonic() < deadline:
+    while state(health) == "Transitioning" and time.monotonic() < deadline:
         time.sleep(0.2)
         health = http.health() or {}
     return health
@@ -125,8 +129,10 @@ def _check_classifier(ws: Workspace, http: EndpointClient, offline: LoadedModel,
                                f"{len(items)} golden rows: labels {'equal' if same_labels else 'DIFFER'}, "
                                f"largest probability gap {gap:.1e}"))
     accuracy = float(np.mean(np.asarray([str(v) for v in got_labels]) == np.asarray([str(v) for v in truth])))
-    report.checks.append(Check("accuracy", accuracy >= settings.min_accuracy,
-                               f"{accuracy:.3f} on {len(items)} golden rows (floor {settings.min_accuracy})"))
+    floor = settings.min_accuracy
+    report.checks.append(Check("accuracy", floor is None or accuracy >= floor,
+                               f"{accuracy:.3f} on {len(items)} golden rows "
+                               + (f"(floor {floor})" if floor is not None else "(no floor set: smoke.min_accuracy)")))
     _check_latency(http, items[:1], model, settings, report)
 
 

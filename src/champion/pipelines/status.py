@@ -19,7 +19,9 @@ def model_status(ws: Workspace, model: str) -> dict[str, Any]:
     for alias, version in sorted(ws.registry.aliases(model).items()):
         record = ws.registry.version(model, version)
         run = ws.registry.run(record.run_id)
-        aliases[alias] = {"version": version, "run_id": record.run_id, "metrics": _golden_metrics(run.metrics),
+        # The recipe that trained this version (the run's own record), not today's champion.toml.
+        aliases[alias] = {"version": version, "run_id": record.run_id, "recipe": run.tags.get("champion.recipe"),
+                          "params": _recipe_params(run.params), "metrics": _golden_metrics(run.metrics),
                           "registered_at": record.created}
     versions = ws.registry.versions(model)
     ingested = ws.state.ingested(model)
@@ -49,6 +51,10 @@ def agent_status(ws: Workspace, model: str | None = None, limit: int = AGENT_JOB
 
 def history(ws: Workspace, model: str, alias: str | None = None) -> list[AliasMove]:
     return ws.state.moves(model, alias)
+
+
+def _recipe_params(params: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in sorted(params.items()) if k != "recipe" and not k.startswith("data.")}
 
 
 def _golden_metrics(metrics: dict[str, float]) -> dict[str, float]:
