@@ -311,6 +311,12 @@ def classifier_performance(profile: dict[str, Any], rows: Rows, settings: Resolv
         drop = {k: golden[k] - v for k, v in realized.items() if k in golden}
         section["realized"] = {"labelled": int(labelled.sum()), "metrics": realized, "drop": drop,
                                "degraded": _exceeds(drop, settings), "evidence": evidence}
+        unknown = performance.unknown_labels(labels, classes)
+        if unknown:
+            known = set(map(str, unknown))
+            section["realized"]["unknown_labels"] = {
+                "rows": sum(str(v) in known for v in performance.align_labels(list(labels), classes)),
+                "examples": [str(v) for v in unknown[:5]]}
         check = performance.calibration(proba, labels, classes)
         check.update({"tolerance": settings.calibration_tolerance,
                       "holds": check["ece"] <= settings.calibration_tolerance, "evidence": evidence})

@@ -34,16 +34,17 @@ _DRAW_CELLS = 4_000_000
 
 
 def align_labels(values: Sequence[Any], classes: Sequence[Any]) -> np.ndarray:
-    """Each label as the class it names: the class itself, or the class whose text it is
-    (a label read back as `"1"` for the class `1`); labels of no class are kept as they are."""
+    """Each label as the class it names: the class itself, the class whose text it is (a
+    label read back as `"1"` for the class `1`) or whose whole number it is (`1.0`); labels
+    of no class are kept as they are."""
     exact = {_key(c): c for c in classes}
     by_text = {str(c): c for c in classes}
     out = np.empty(len(values), dtype=object)
     for i, value in enumerate(values):
-        try:
-            out[i] = exact.get(_key(value), by_text.get(str(value), value))
-        except TypeError:  # unhashable: no class
-            out[i] = value
+        found = exact.get(_key(value))
+        if found is None and isinstance(value, float | np.floating) and float(value).is_integer():
+            found = exact.get(("int", int(value)))  # 1.0 from a file's number column for the class 1
+        out[i] = found if found is not None else by_text.get(str(value), value)
     return out
 
 
@@ -56,11 +57,31 @@ def f1_name(classes: Sequence[Any], positive: Any) -> str:
 
 def realized_classifier(labels: np.ndarray, proba: np.ndarray, classes: list[Any], positive: Any) -> dict[str, float]:
     """Accuracy and F1 (of `positive` for two classes, macro F1 for more) of labelled rows,
-    computed as on the golden set (`champion.evaluation.metrics`)."""
-    aligned = align_labels(list(labels), classes)
-    scores = ClassifierScores(aligned, np.asarray(proba, dtype=float), np.asarray(classes, dtype=object),
-                              _class_of(positive, classes))
+    computed as on the golden set (`champion.evaluation.metrics`). Labels and classes are
+    passed as positions, so labels of any type compare alike. A label the model does not
+    know counts as a miss; with three or more classes it is a class of its own that is
+    never predicted (F1 0), as scikit-learn counts it."""
+    position = {_key(c): i for i, c in enumerate(classes)}
+    extra = {_key(v): len(classes) + i for i, v in enumerate(unknown_labels(labels, classes))}
+    codes = np.array([position.get(_key(v), extra.get(_key(v), -1)) for v in align_labels(list(labels), classes)],
+                     dtype=int)
+    proba = np.asarray(proba, dtype=float)
+    k = len(classes)
+    if k > 2 and extra:
+        proba = np.c_[proba, np.zeros((len(proba), len(extra)))]
+        k += len(extra)
+    scores = ClassifierScores(codes, proba, np.arange(k), _column(classes, positive))
     return scalar(classification_metrics(scores, names=CLASSIFIER_METRICS))
+
+
+def unknown_labels(labels: Sequence[Any], classes: Sequence[Any]) -> list[Any]:
+    """The labels (once each) that name none of `classes`."""
+    known = {_key(c) for c in classes}
+    out: dict[tuple[str, Any], Any] = {}
+    for value in align_labels(list(labels), classes).tolist():
+        if _key(value) not in known:
+            out.setdefault(_key(value), value)
+    return list(out.values())
 
 
 def realized_errors(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
@@ -207,7 +228,12 @@ def _class_of(value: Any, classes: Sequence[Any]) -> Any:
 
 
 def _key(value: Any) -> tuple[str, Any]:
-    """A dictionary key that tells `1` from `"1"` and `True` (JSON keeps their types)."""
+    """A dictionary key that tells `1` from `"1"` and `True` (JSON keeps their types); an
+    unhashable value (no label at all) is keyed by its text."""
     if isinstance(value, np.generic):
         value = value.item()
+    try:
+        hash(value)
+    except TypeError:
+        return "unhashable", repr(value)
     return type(value).__name__, value

@@ -136,6 +136,11 @@ def findings(document: dict[str, Any], settings: ResolvedMonitoring) -> list[Fin
         found.append(Finding("performance", f"on {realized['labelled']} labelled rows: " + ", ".join(worst)
                              + f" (allowed drop: {_allowed(settings, realized['drop'])})",
                              int(realized["labelled"]), _low(realized)))
+    unknown = (realized or {}).get("unknown_labels")
+    if unknown:
+        examples = ", ".join(repr(v) for v in unknown["examples"])
+        found.append(Finding("data_quality", f"{unknown['rows']} labelled rows carry labels the model does not "
+                             f"know (e.g. {examples}); they count as misses", int(unknown["rows"]), _low(realized)))
     estimated, calibration = perf.get("estimated"), perf.get("calibration") or {}
     off = bool(calibration) and not calibration["holds"]
     if off:
