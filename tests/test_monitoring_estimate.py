@@ -7,7 +7,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
-from champion.monitoring.performance import align_labels, estimate_classifier, expected_classifier, macro_f1
+from champion.monitoring.performance import (
+    align_labels,
+    estimate_classifier,
+    expected_classifier,
+    macro_f1,
+)
 
 
 def calibrated(rng: np.random.Generator, n: int, k: int, spread: float = 2.0) -> tuple[np.ndarray, np.ndarray]:

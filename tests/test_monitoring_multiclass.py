@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from monitoring_support import Classifier, report
 from sklearn.metrics import f1_score
 
 from champion.config import DriftTestSettings, MonitoringSettings, resolve_monitoring
 from champion.monitoring.performance import realized_classifier
-from monitoring_support import Classifier, report
 
 CLASSES = ["ham", "spam", "eggs"]
 

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from champion.config import MonitoringSettings, load_config, parse_window, period_days, resolve_monitoring
+from champion.config import (
+    MonitoringSettings,
+    load_config,
+    parse_window,
+    period_days,
+    resolve_monitoring,
+)
 from champion.errors import ConfigError
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "src" / "champion" / "templates"

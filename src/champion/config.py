@@ -237,8 +237,11 @@ def period_days(frequency: str) -> float:
         return 1.0
     count = int(match.group(1) or 1)
     alias = match.group(2).upper()
-    for name in (alias, alias.removesuffix("S").removesuffix("E"), alias.removeprefix("B").removesuffix("S").removesuffix("E"),
-                 alias.removeprefix("C").removesuffix("S").removesuffix("E")):
+    def unanchored(name: str) -> str:  # MS, ME, QS, YE: month/quarter/year start or end
+        return name.removesuffix("S").removesuffix("E")
+
+    # BMS, CBMS: business-day variants of the calendar periods
+    for name in (alias, unanchored(alias), unanchored(alias.removeprefix("B")), unanchored(alias.removeprefix("CB"))):
         if name in _PERIOD_DAYS:
             return count * _PERIOD_DAYS[name]
     return float(count)

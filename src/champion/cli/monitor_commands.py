@@ -74,9 +74,10 @@ def _summary(document: dict[str, Any]) -> None:
     if perf.get("realized"):
         r = perf["realized"]
         low = " [yellow](low evidence)[/]" if r.get("evidence") == "low" else ""
-        console.print(f"realized on {r['labelled']} labelled rows{low}: "
-                      + ", ".join(f"{escape(names.get(k, k))} {render.fmt(v)} (golden {render.fmt(perf['golden'].get(k))})"
-                                  for k, v in r["metrics"].items()))
+        golden = perf["golden"]
+        console.print(f"realized on {r['labelled']} labelled rows{low}: " + ", ".join(
+            f"{escape(names.get(k, k))} {render.fmt(v)} (golden {render.fmt(golden.get(k))})"
+            for k, v in r["metrics"].items()))
     if perf.get("estimated"):
         e = perf["estimated"]["metrics"]
         console.print("estimated: " + ", ".join(
@@ -113,4 +114,5 @@ def _predictions(prediction: dict[str, Any] | None) -> None:
     reference, current = share.get("reference") or {}, share.get("current") or {}
     if reference or current:
         console.print("class shares (golden set -> now): " + ", ".join(
-            f"{escape(k)} {reference.get(k, 0):.0%} -> {current.get(k, 0):.0%}" for k in dict.fromkeys([*reference, *current])))
+            f"{escape(k)} {reference.get(k, 0):.0%} -> {current.get(k, 0):.0%}"
+            for k in dict.fromkeys([*reference, *current])))

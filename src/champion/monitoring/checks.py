@@ -84,15 +84,17 @@ def data_drift(profile: dict[str, Any], rows: Rows, settings: ResolvedMonitoring
         test = settings.columns.get(name, DriftTestSettings())
         if test.method == "none":
             continue
-        columns.append(column_drift(name, reference, values, test) | ({"evidence": "low", "rows": len(values)} if low else {}))
+        entry = column_drift(name, reference, values, test)
+        columns.append(entry | {"evidence": "low", "rows": len(values)} if low else entry)
     if not columns:
         return None
     # A column tested on too few values is shown (a warning if it drifted) but has no vote.
     voting = [c for c in columns if c.get("evidence") != "low"]
     drifted = sum(c["drifted"] for c in voting)
     share = drifted / len(voting) if voting else 0.0
-    return {"share": share, "threshold": settings.drift_share, "detected": bool(voting) and share >= settings.drift_share,
-            "drifted": drifted, "columns": columns, "evidence": _evidence(len(rows), settings.min_rows) or "low"}
+    return {"share": share, "threshold": settings.drift_share,
+            "detected": bool(voting) and share >= settings.drift_share, "drifted": drifted, "columns": columns,
+            "evidence": _evidence(len(rows), settings.min_rows) or "low"}
 
 
 def column_drift(name: str, reference: dict[str, Any], values: list[Any], test: DriftTestSettings) -> dict[str, Any]:
@@ -181,8 +183,8 @@ def _class_drift(reference: dict[str, Any], rows: Rows, test: DriftTestSettings)
         return None
     current = CategoryCounts.of([str(v) for v in rows.outputs])
     method = test.method if test.method in CLASS_METHODS else "auto"
-    detector = detector_for("categorical", method, test.threshold if method != "auto" else None,  # type: ignore[arg-type]
-                            reference_rows=int(reference.get("rows", 0)))
+    threshold = test.threshold if method != "auto" else None
+    detector = detector_for("categorical", method, threshold, reference_rows=int(reference.get("rows", 0)))
     result = detector.fit(counts).test(current)
     entry: dict[str, Any] = {**result.as_dict(), "subject": "predicted class",
                              "plot": {**bars(counts, current), "title": "predicted class share"},
@@ -199,7 +201,8 @@ def _class_drift(reference: dict[str, Any], rows: Rows, test: DriftTestSettings)
     return entry
 
 
-def _numeric_test(reference: np.ndarray, current: np.ndarray, test: DriftTestSettings, reference_rows: int) -> dict[str, Any]:
+def _numeric_test(reference: np.ndarray, current: np.ndarray, test: DriftTestSettings,
+                  reference_rows: int) -> dict[str, Any]:
     distinct = distinct_count(reference.tolist())
     detector = detector_for("numeric", test.method, test.threshold, reference_rows=reference_rows,
                             distinct_values=distinct)

@@ -33,7 +33,7 @@ _DRAW_CELLS = 4_000_000
 """Label draws are made in batches of about this many cells (draws x rows)."""
 
 
-def align_labels(values: Sequence[Any], classes: Sequence[Any]) -> np.ndarray:
+def align_labels(values: Sequence[Any] | np.ndarray, classes: Sequence[Any]) -> np.ndarray:
     """Each label as the class it names: the class itself, the class whose text it is (a
     label read back as `"1"` for the class `1`) or whose whole number it is (`1.0`); labels
     of no class are kept as they are."""
@@ -74,7 +74,7 @@ def realized_classifier(labels: np.ndarray, proba: np.ndarray, classes: list[Any
     return scalar(classification_metrics(scores, names=CLASSIFIER_METRICS))
 
 
-def unknown_labels(labels: Sequence[Any], classes: Sequence[Any]) -> list[Any]:
+def unknown_labels(labels: Sequence[Any] | np.ndarray, classes: Sequence[Any]) -> list[Any]:
     """The labels (once each) that name none of `classes`."""
     known = {_key(c) for c in classes}
     out: dict[tuple[str, Any], Any] = {}

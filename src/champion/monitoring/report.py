@@ -70,7 +70,10 @@ def build_report(model: str, environment: str, window: Window, history: Window, 
     document["performance"] = _performance(profile, rows, settings)
     document["performance"]["history"] = segments(history, profile_of, settings, len(rows))
     enough = len(rows) >= settings.min_rows
-    if not enough:
+    if not enough:  # the whole window is thin: whatever the checks find is a warning
+        for key in ("realized", "estimated", "calibration"):
+            if document["performance"].get(key):
+                document["performance"][key]["evidence"] = "low"
         document["status"] = "insufficient_data"
         document["message"] = (f"{len(rows)} rows of version {version} in the window; alerts need at least "
                                f"{settings.min_rows} (monitoring.min_rows), so what the checks find is shown "
@@ -154,12 +157,13 @@ def findings(document: dict[str, Any], settings: ResolvedMonitoring) -> list[Fin
         worst = [f"{k} about {v['value']:.3f} ({v['low']:.3f}-{v['high']:.3f}) vs {baseline[k]:.3f} on the golden set"
                  for k, v in estimated["metrics"].items() if k in baseline
                  and baseline[k] - v["value"] > settings.max_drop.get(k, np.inf)]
-        found.append(Finding("estimated_performance", f"estimated from the probabilities of {estimated['rows']} "
-                             "unlabelled rows: " + ", ".join(worst), int(estimated["rows"]), _low(estimated)))
+        found.append(Finding("estimated_performance", f"estimated from the probabilities of {estimated['rows']} rows "
+                             "(no labels needed): " + ", ".join(worst), int(estimated["rows"]), _low(estimated)))
     return found
 
 
-def segments(history: Window, profile_of: ProfileLookup, settings: ResolvedMonitoring, window_rows: int) -> list[dict[str, Any]]:
+def segments(history: Window, profile_of: ProfileLookup, settings: ResolvedMonitoring,
+             window_rows: int) -> list[dict[str, Any]]:
     """Metrics over time: the history cut at version changes into chunks of about a quarter
     of the current window (at least `min_rows`)."""
     size = max(settings.min_rows, window_rows // 4, 1)
