@@ -20,7 +20,7 @@ from champion.cli.options import JsonOpt, ModelArg, OutOpt, ProjectOpt, QuietOpt
 def monitor(
     model: ModelArg = None,
     env: Annotated[str | None, typer.Option("--env", "-e", help="Environment to watch (default: monitoring.environment, production).")] = None,
-    window: Annotated[str | None, typer.Option("--window", "-w", help="Rows (1000) or a duration (30m, 24h, 7d) of recent traffic (default: monitoring.window).")] = None,
+    window: Annotated[str | None, typer.Option("--window", "-w", help="Rows (1000) or a duration (30m, 24h, 7d) of recent traffic (default: monitoring.window; unset: 1000 rows, a forecaster 90 periods).")] = None,
     notify: Annotated[bool, typer.Option("--notify/--no-notify", help="Deliver alerts to the configured sinks (log, webhook, command).")] = True,
     fail_on_alert: Annotated[bool, typer.Option("--fail-on-alert", help="Exit 4 when any alert is raised.")] = False,
     project: ProjectOpt = Path("."),
@@ -35,7 +35,9 @@ def monitor(
     text), the predictions for drift, the data's quality, and performance: realized on rows
     whose actual values came back (`champion feedback`), estimated from the probabilities on
     the rest. Writes a JSON report and a self-contained HTML page; alerts go to the sinks in
-    `monitoring.alerts`. `--json` prints the report (`drift_detected`, `alerts`, `report`).
+    `monitoring.alerts`. What a check finds on fewer rows than `monitoring.min_rows` (labelled
+    rows than `min_labelled`) is a low-evidence warning: shown, but no alert and no
+    retraining. `--json` prints the report (`drift_detected`, `alerts`, `warnings`, `report`).
     """
     with handled(as_json, lambda: log_dir(project)):
         from champion.pipelines.monitor import monitor as run_monitor
