@@ -4,13 +4,16 @@ every column and alert, drift marks, version-change markers, notes for missing p
 from __future__ import annotations
 
 import copy
+import json
 import math
 import re
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 
+import numpy as np
 import pytest
+from monitoring_support import Classifier, Regressor, report
 
 from champion.monitoring import svg
 from champion.monitoring.html_report import render_html, version_changes
@@ -421,11 +424,36 @@ def hostile_report() -> dict[str, Any]:
     return report
 
 
+def multiclass_report() -> dict[str, Any]:
+    """A real report of three string classes whose inputs shifted, some labels back."""
+    model = Classifier(["ham", "spam", "eggs"], seed=4)
+    reference = model.profile(np.random.default_rng(0))
+    return report(reference, model.window(np.random.default_rng(2), 600, labelled=200, colours=(0.05, 0.15, 0.8)))
+
+
+def regression_report() -> dict[str, Any]:
+    """A real report of a regressor whose errors grew."""
+    reference = Regressor().profile(np.random.default_rng(0))
+    return report(reference, Regressor().window(np.random.default_rng(1), 600, labelled=300, noise=1.6))
+
+
+def low_evidence_report() -> dict[str, Any]:
+    """A real report of 48 labelled rows, every prediction wrong: warnings, no alerts."""
+    model = Classifier([0, 1], seed=1)
+    reference = model.profile(np.random.default_rng(0))
+    current = model.window(np.random.default_rng(1), 48, labelled=48)
+    current.actual = [1 - p for p in current.outputs]
+    return report(reference, current)
+
+
 DOCUMENTS = {
     "classification": classification_report,
     "forecasting": forecasting_report,
     "insufficient": insufficient_report,
     "hostile": hostile_report,
+    "multiclass": multiclass_report,
+    "regression": regression_report,
+    "low_evidence": low_evidence_report,
 }
 
 
@@ -693,3 +721,44 @@ def test_early_insufficient_document_and_partial_windows() -> None:
     assert "run" not in text.split("reference")[1].split("drift verdict")[0]
     assert "No drift share recorded in the windows." in text
     assert page.count('class="chart chart-lines"') == 1  # performance: one realized point
+
+
+def test_a_multiclass_page_shows_class_shares_confidence_and_macro_f1() -> None:
+    document = multiclass_report()
+    json.dumps(document, allow_nan=True)  # the document is plain JSON
+    page = render_html(document)
+    text = " ".join(parse(page).text)
+    for expected in ("predicted class share", "top-class probability", "macro F1 over 3 classes",
+                     "(shown beside the class shares, which decide)", "estimate on the golden set",
+                     "ham", "spam", "eggs"):
+        assert expected in text, expected
+    assert "the predicted class drifted" in text
+    prediction = page[page.index('id="prediction-drift"'):page.index('id="data-quality"')]
+    assert prediction.count('class="chart chart-bars"') == 1  # the class shares, drawn once
+    assert prediction.count('class="chart chart-histogram"') == 1  # the top-class probability
+
+
+def test_a_regression_page_says_plainly_that_nothing_is_estimated() -> None:
+    page = render_html(regression_report())
+    text = " ".join(parse(page).text)
+    assert ("Estimated performance: not available: regression error cannot be estimated without labels; "
+            "watch data and prediction drift.") in text
+    assert "Calibration: not available for regressors" in text
+    for expected in ("Residuals", "residual (actual - predicted)", "relative rise vs golden", "RMSE",
+                     "predicted value", "x1", "x2"):
+        assert expected in text, expected
+    assert 'class="chart chart-reliability"' not in page
+
+
+def test_a_low_evidence_page_lists_the_warnings_instead_of_saying_nothing() -> None:
+    document = low_evidence_report()
+    page = render_html(document)
+    text = " ".join(parse(page).text)
+    assert document["warnings"] and not document["alerts"]
+    assert "No alerts: nothing crossed a threshold on enough evidence." in text
+    assert "low-evidence warning" in text and "low evidence: 48 rows" in text
+    for warning in document["warnings"]:
+        assert warning["message"] in text
+    assert text.count("Low evidence.") >= 3  # drift, prediction drift, data quality
+    assert "low-evidence warnings" in text  # the summary tile
+    assert page.count('<li class="warning">') == len(document["warnings"])

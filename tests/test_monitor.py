@@ -261,3 +261,26 @@ def test_a_forecaster_is_monitored_on_its_forecasts_and_the_actual_values(tmp_pa
     assert document["prediction_drift"]["method"] in ("ks", "wasserstein")
     drifted_columns = {c["column"] for c in document["data_drift"]["columns"]}
     assert drifted_columns == {"PaidAmount"}  # the actual values against the training series
+
+
+def test_a_thin_window_shows_its_findings_as_low_evidence_warnings(built: Path, tmp_path: Path) -> None:
+    """48 labelled rows (min_rows is 50), every label the opposite of the prediction: the
+    terminal says what was found instead of a bare "no alerts", and nothing retrains."""
+    rows = _frame(built, "retraining").sample(48, random_state=9)
+    log_traffic(built, rows, start=time.time() - 5)
+    ws = Workspace(Project.open(built))
+    logged = ws.predictions.window("spam", "production", rows=48)
+    flipped = pd.DataFrame({"COMMENT_ID": rows["COMMENT_ID"].to_numpy(),
+                            "CLASS": [1 - int(p) for p in logged.outputs]})
+    flipped.to_csv(tmp_path / "flipped.csv", index=False)
+    fed = cli("feedback", "spam", str(tmp_path / "flipped.csv"), "--project", str(built), "--json")
+    assert fed.code == 0, fed.stdout + fed.stderr
+    shown = cli("monitor", "spam", "--project", str(built), "--window", "48", "--no-notify", "--fail-on-alert")
+    assert shown.code == 0, shown.stdout  # warnings are not alerts
+    out = " ".join(shown.stdout.split())
+    assert "WARNING performance (low evidence, 48 rows): on 48 labelled rows: accuracy 0.000" in out
+    assert "no alerts, but" in out and "low-evidence warning" in out and "no retraining" in out
+    assert "realized on 48 labelled rows (low evidence)" in out
+    document = monitor(built, "--window", "48", "--no-notify")
+    assert document["alerts"] == [] and document["performance"]["realized"]["degraded"]
+    assert any(w["kind"] == "performance" and w["evidence"] == "low" and w["rows"] == 48 for w in document["warnings"])

@@ -6,9 +6,11 @@ field has a docstring; unknown keys are rejected so that a typo never silently d
 
 from __future__ import annotations
 
+import math
+import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -123,38 +125,137 @@ class AlertSettings(_Settings):
 
 
 class MonitoringSettings(_Settings):
-    """How `champion monitor` watches the model in an environment."""
+    """How `champion monitor` watches the model in an environment. Fields left unset take the
+    task's defaults (`resolve_monitoring`), so a project written by hand is watched as
+    sensibly as one made from a template."""
 
     environment: str = "production"
     """Environment whose prediction log is watched."""
-    window: str = "1000"
-    """Current window: a row count (`1000`) or a duration (`30m`, `24h`, `7d`)."""
-    min_rows: Annotated[int, Field(ge=1)] = 50
-    """Fewer logged rows than this in the window: no drift verdict (too little evidence)."""
+    window: str | None = None
+    """Current window: a row count (`1000`) or a duration (`30m`, `24h`, `7d`). Unset:
+    classifiers and regressors the last 1000 rows; forecasters 90 periods of the series'
+    frequency (`90d` for a daily series, `90w` for a weekly one)."""
+    min_rows: Annotated[int, Field(ge=1)] | None = None
+    """Fewer logged rows of the served version than this in the window: no alert; what the
+    checks find is shown as low-evidence warnings. Unset: 50 rows (classifiers, regressors),
+    28 forecast periods (forecasters)."""
     drift_share: Annotated[float, Field(gt=0, le=1)] = 0.5
     """Share of tested feature columns that must drift for a `data_drift` alert, as
     Evidently's dataset drift (with one feature column, that column decides)."""
     columns: dict[str, DriftTestSettings] = Field(default_factory=dict)
     """Per input column: its drift test (default `auto`)."""
     prediction: DriftTestSettings = DriftTestSettings()
-    """Test of the prediction distribution (scores of a classifier, forecasts)."""
-    max_drop: dict[str, Annotated[float, Field(ge=0)]] = Field(
-        default_factory=lambda: {"accuracy": 0.05, "f1": 0.05, "rmse": 0.25})
-    """Largest drop from the version's golden-set metrics before a performance alert (metric
-    units; for error metrics such as rmse, the largest relative rise)."""
+    """Test of the predictions: the positive class's probability (two classes), the share of
+    each predicted class (three or more; a numeric method here tests the top-class
+    probability instead, shown beside it), the predicted values (regressors, forecasters)."""
+    max_drop: dict[str, Annotated[float, Field(ge=0)]] | None = None
+    """Largest drop from the version's golden-set metrics before a performance alert: for
+    accuracy and f1 in metric units, for the error metrics rmse and mae the largest relative
+    rise (0.25: a quarter worse). Merged over the task's defaults: classifiers accuracy 0.01
+    and f1 0.01 (macro F1 for three or more classes); regressors and forecasters rmse 0.25 and
+    mae 0.25."""
     calibration_tolerance: Annotated[float, Field(gt=0, lt=1)] = 0.05
     """Largest expected calibration error on labelled rows before the estimate is not trusted."""
-    min_labelled: Annotated[int, Field(ge=1)] = 30
-    """Fewest labelled rows in a window for realized performance to be judged."""
+    min_labelled: Annotated[int, Field(ge=1)] | None = None
+    """Fewest labelled rows in a window for realized performance to be judged (with fewer,
+    from 10 on, it is shown as a low-evidence warning). Unset: 30 rows (classifiers,
+    regressors), 14 forecast periods (forecasters)."""
     profile_sample: Annotated[int, Field(ge=100, le=1_000_000)] = 10_000
     """Values kept per column in a version's reference profile (a uniform sample)."""
     alerts: AlertSettings = AlertSettings()
 
     @field_validator("window")
     @classmethod
-    def _window_form(cls, value: str) -> str:
-        parse_window(value)
+    def _window_form(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_window(value)
         return value
+
+    @field_validator("max_drop")
+    @classmethod
+    def _monitored_metrics(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        unknown = sorted(set(value or {}) - set(MONITORED_METRICS))
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)}: not a monitored metric ({', '.join(MONITORED_METRICS)})")
+        return value
+
+
+MONITORED_METRICS = ("accuracy", "f1", "rmse", "mae")
+"""Metrics the monitor compares with the golden set (`max_drop` keys)."""
+
+
+class ResolvedMonitoring(MonitoringSettings):
+    """`MonitoringSettings` with every task default filled in: what the monitor reads."""
+
+    window: str
+    min_rows: int
+    min_labelled: int
+    max_drop: dict[str, float]
+
+
+class _TaskDefaults(NamedTuple):
+    window: str | None  # None: FORECAST_WINDOW_PERIODS periods of the series
+    min_rows: int
+    min_labelled: int
+    max_drop: dict[str, float]
+
+
+_MONITORING_DEFAULTS = {
+    "classification": _TaskDefaults("1000", 50, 30, {"accuracy": 0.01, "f1": 0.01}),
+    "regression": _TaskDefaults("1000", 50, 30, {"rmse": 0.25, "mae": 0.25}),
+    "forecasting": _TaskDefaults(None, 28, 14, {"rmse": 0.25, "mae": 0.25}),
+}
+FORECAST_WINDOW_PERIODS = 90
+"""A forecaster's default window spans this many periods of its series."""
+
+
+def resolve_monitoring(settings: MonitoringSettings, task: str, frequency: str | None = "D") -> ResolvedMonitoring:
+    """Fill the task's defaults into the fields `settings` leaves unset (see each field's
+    docstring); `frequency` (a pandas offset alias) sizes a forecaster's window."""
+    defaults = _MONITORING_DEFAULTS.get(task, _MONITORING_DEFAULTS["classification"])
+    window = settings.window or defaults.window or _periods_window(FORECAST_WINDOW_PERIODS, frequency or "D")
+    values = settings.model_dump(exclude={"window", "min_rows", "min_labelled", "max_drop"})
+    return ResolvedMonitoring(
+        **values, window=window,
+        min_rows=settings.min_rows if settings.min_rows is not None else defaults.min_rows,
+        min_labelled=settings.min_labelled if settings.min_labelled is not None else defaults.min_labelled,
+        max_drop={**defaults.max_drop, **(settings.max_drop or {})})
+
+
+# Days in one period of each pandas offset alias (without its anchor, e.g. W-SUN -> W);
+# calendar periods at their mean length.
+_PERIOD_DAYS = {"S": 1 / 86400, "T": 1 / 1440, "MIN": 1 / 1440, "H": 1 / 24, "BH": 1 / 24, "D": 1.0,
+                "B": 7 / 5, "C": 7 / 5, "W": 7.0, "SM": 365.25 / 24, "M": 365.25 / 12, "Q": 365.25 / 4,
+                "A": 365.25, "Y": 365.25}
+
+
+def period_days(frequency: str) -> float:
+    """Length in days of one period of a pandas offset alias (`D`, `2h`, `W-SUN`, `MS`, `QE`,
+    `YS`); a daily period when the alias is not known."""
+    match = re.fullmatch(r"\s*(\d*)\s*([A-Za-z]+)(?:-[A-Za-z]+)?\s*", frequency)
+    if not match:
+        return 1.0
+    count = int(match.group(1) or 1)
+    alias = match.group(2).upper()
+    def unanchored(name: str) -> str:  # MS, ME, QS, YE: month/quarter/year start or end
+        return name.removesuffix("S").removesuffix("E")
+
+    # BMS, CBMS: business-day variants of the calendar periods
+    for name in (alias, unanchored(alias), unanchored(alias.removeprefix("B")), unanchored(alias.removeprefix("CB"))):
+        if name in _PERIOD_DAYS:
+            return count * _PERIOD_DAYS[name]
+    return float(count)
+
+
+def _periods_window(periods: int, frequency: str) -> str:
+    days = periods * period_days(frequency)
+    if (days / 7).is_integer():
+        return f"{int(days // 7)}w"
+    if days.is_integer():
+        return f"{int(days)}d"
+    if days < 7:
+        return f"{math.ceil(days * 24)}h"
+    return f"{math.ceil(days)}d"
 
 
 def parse_window(text: str) -> tuple[int | None, float | None]:

@@ -20,7 +20,7 @@ from champion.cli.options import JsonOpt, ModelArg, OutOpt, ProjectOpt, QuietOpt
 def monitor(
     model: ModelArg = None,
     env: Annotated[str | None, typer.Option("--env", "-e", help="Environment to watch (default: monitoring.environment, production).")] = None,
-    window: Annotated[str | None, typer.Option("--window", "-w", help="Rows (1000) or a duration (30m, 24h, 7d) of recent traffic (default: monitoring.window).")] = None,
+    window: Annotated[str | None, typer.Option("--window", "-w", help="Rows (1000) or a duration (30m, 24h, 7d) of recent traffic (default: monitoring.window; unset: 1000 rows, a forecaster 90 periods).")] = None,
     notify: Annotated[bool, typer.Option("--notify/--no-notify", help="Deliver alerts to the configured sinks (log, webhook, command).")] = True,
     fail_on_alert: Annotated[bool, typer.Option("--fail-on-alert", help="Exit 4 when any alert is raised.")] = False,
     project: ProjectOpt = Path("."),
@@ -35,7 +35,9 @@ def monitor(
     text), the predictions for drift, the data's quality, and performance: realized on rows
     whose actual values came back (`champion feedback`), estimated from the probabilities on
     the rest. Writes a JSON report and a self-contained HTML page; alerts go to the sinks in
-    `monitoring.alerts`. `--json` prints the report (`drift_detected`, `alerts`, `report`).
+    `monitoring.alerts`. What a check finds on fewer rows than `monitoring.min_rows` (labelled
+    rows than `min_labelled`) is a low-evidence warning: shown, but no alert and no
+    retraining. `--json` prints the report (`drift_detected`, `alerts`, `warnings`, `report`).
     """
     with handled(as_json, lambda: log_dir(project)):
         from champion.pipelines.monitor import monitor as run_monitor
@@ -68,19 +70,51 @@ def _summary(document: dict[str, Any]) -> None:
                           ("p=" if c["p_value"] is not None else "") + render.fmt(value),
                           render.fmt(c["threshold"]), "[red]yes[/]" if c["drifted"] else "no")
         console.print(table)
+    _predictions(document.get("prediction_drift"))
     perf = document.get("performance") or {}
+    names = perf.get("names") or {}
     if perf.get("realized"):
         r = perf["realized"]
-        console.print(f"realized on {r['labelled']} labelled rows: "
-                      + ", ".join(f"{k} {render.fmt(v)} (golden {render.fmt(perf['golden'].get(k))})"
-                                  for k, v in r["metrics"].items()))
+        low = " [yellow](low evidence)[/]" if r.get("evidence") == "low" else ""
+        golden = perf["golden"]
+        console.print(f"realized on {r['labelled']} labelled rows{low}: " + ", ".join(
+            f"{escape(names.get(k, k))} {render.fmt(v)} (golden {render.fmt(golden.get(k))})"
+            for k, v in r["metrics"].items()))
     if perf.get("estimated"):
         e = perf["estimated"]["metrics"]
         console.print("estimated: " + ", ".join(
-            f"{k} {render.fmt(v['value'])} [{render.fmt(v['low'])}, {render.fmt(v['high'])}]" for k, v in e.items()))
+            f"{escape(names.get(k, k))} {render.fmt(v['value'])} [{render.fmt(v['low'])}, {render.fmt(v['high'])}]"
+            for k, v in e.items()))
+    elif perf.get("estimated_reason"):
+        console.print(f"[yellow]no estimate: {escape(perf['estimated_reason'])}[/]")
     for alert in document["alerts"]:
         console.print(f"[red]ALERT[/] {alert['kind']}{' (retrain)' if alert['retrain'] else ''}: "
                       f"{escape(alert['message'])}")
+    warnings = document.get("warnings") or []
+    for warning in warnings:
+        console.print(f"[yellow]WARNING[/] {warning['kind']} (low evidence, {warning['rows']} rows): "
+                      f"{escape(warning['message'])}")
     if not document["alerts"]:
-        console.print("[green]no alerts[/]")
+        if warnings:
+            console.print(f"[yellow]no alerts, but {len(warnings)} low-evidence warning"
+                          f"{'s' if len(warnings) > 1 else ''} (too few rows to act on; no retraining)[/]")
+        else:
+            console.print("[green]no alerts[/]")
     console.print(f"report: {escape(document['report'])}")
+
+
+def _predictions(prediction: dict[str, Any] | None) -> None:
+    """One line for the prediction drift test, and the class shares of a classifier."""
+    if not prediction:
+        return
+    value = prediction["p_value"] if prediction["p_value"] is not None else prediction["statistic"]
+    console = render.console
+    console.print(f"predictions ({escape(str(prediction.get('subject') or 'scores'))}): {prediction['method']} "
+                  + ("p=" if prediction["p_value"] is not None else "") + render.fmt(value)
+                  + (", [red]drifted[/]" if prediction["drifted"] else ", stable"))
+    share = prediction.get("class_share") or {}
+    reference, current = share.get("reference") or {}, share.get("current") or {}
+    if reference or current:
+        console.print("class shares (golden set -> now): " + ", ".join(
+            f"{escape(k)} {reference.get(k, 0):.0%} -> {current.get(k, 0):.0%}"
+            for k in dict.fromkeys([*reference, *current])))

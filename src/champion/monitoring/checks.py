@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from champion.config import DriftTestSettings, MonitoringSettings
+from champion.config import DriftTestSettings, ResolvedMonitoring
 from champion.monitoring import performance, text
 from champion.monitoring.drift import CategoryCounts, DriftTest, detector_for, distinct_count
 from champion.monitoring.profile import OTHER, reference_values
@@ -65,29 +65,36 @@ class Rows:
 
 
 # ---- data drift ---------------------------------------------------------------------------
-def data_drift(profile: dict[str, Any], rows: Rows, settings: MonitoringSettings) -> dict[str, Any] | None:
+def data_drift(profile: dict[str, Any], rows: Rows, settings: ResolvedMonitoring) -> dict[str, Any] | None:
     """Every profiled input column tested; `detected` when the drifted share reaches
     `drift_share` (Evidently's dataset drift)."""
     columns = []
     for name, reference in profile["columns"].items():
+        low = False
         if name in rows.inputs:
             values = rows.inputs[name]
         elif profile["task"] == "forecasting":  # a forecaster's data is the series itself
             values = [a for a in rows.actual if a is not None]
-            if len(values) < settings.min_labelled:
+            evidence = _evidence(len(values), settings.min_labelled)
+            if not evidence:
                 continue
+            low = evidence == "low"
         else:
             continue
         test = settings.columns.get(name, DriftTestSettings())
         if test.method == "none":
             continue
-        columns.append(column_drift(name, reference, values, test))
+        entry = column_drift(name, reference, values, test)
+        columns.append(entry | {"evidence": "low", "rows": len(values)} if low else entry)
     if not columns:
         return None
-    drifted = sum(c["drifted"] for c in columns)
-    share = drifted / len(columns)
-    return {"share": share, "threshold": settings.drift_share, "detected": share >= settings.drift_share,
-            "drifted": drifted, "columns": columns}
+    # A column tested on too few values is shown (a warning if it drifted) but has no vote.
+    voting = [c for c in columns if c.get("evidence") != "low"]
+    drifted = sum(c["drifted"] for c in voting)
+    share = drifted / len(voting) if voting else 0.0
+    return {"share": share, "threshold": settings.drift_share,
+            "detected": bool(voting) and share >= settings.drift_share, "drifted": drifted, "columns": columns,
+            "evidence": _evidence(len(rows), settings.min_rows) or "low"}
 
 
 def column_drift(name: str, reference: dict[str, Any], values: list[Any], test: DriftTestSettings) -> dict[str, Any]:
@@ -124,42 +131,116 @@ def _detector(kind: str, test: DriftTestSettings, reference: dict[str, Any]) -> 
 
 
 # ---- predictions --------------------------------------------------------------------------
-def prediction_drift(profile: dict[str, Any], rows: Rows, settings: MonitoringSettings) -> dict[str, Any] | None:
-    """Scores of the positive class (classifiers) or forecast values, against the golden set's."""
-    reference = profile.get("predictions") or {}
+CLASS_METHODS = ("chi2", "jensenshannon")
+
+
+def prediction_drift(profile: dict[str, Any], rows: Rows, settings: ResolvedMonitoring) -> dict[str, Any] | None:
+    """The predictions against the golden set's: the positive class's probability (two
+    classes), the predicted class shares (three or more, with the top-class probability
+    beside them), the predicted values (regressors, forecasters)."""
     test = settings.prediction
-    if test.method == "none":
+    if test.method == "none" or not len(rows):
         return None
+    reference = profile.get("predictions") or {}
     if profile["task"] == "classification":
-        if rows.proba is None or not len(rows) or "scores" not in reference:
+        if rows.proba is None:
             return None
-        classes = rows.classes
-        positive = reference.get("positive")
-        column = classes.index(positive) if positive in classes else len(classes) - 1
-        ref_values, cur_values = np.asarray(reference["scores"], dtype=float), rows.proba[:, column]
-        title = f"probability of class {positive}"
-    else:
-        ref_values = np.asarray(reference.get("values", []), dtype=float)
-        cur_values = np.asarray([v for v in rows.outputs if _is_number(v)], dtype=float)
-        title = "forecast value"
+        if len(rows.classes) > 2:
+            return _class_drift(reference, rows, test)
+        return _score_drift(reference, rows, test)
+    title = "forecast value" if profile["task"] == "forecasting" else "predicted value"
+    ref_values = np.asarray(reference.get("values", []), dtype=float)
+    cur_values = np.asarray([v for v in rows.outputs if _is_number(v)], dtype=float)
     if not len(ref_values) or not len(cur_values):
         return None
-    distinct = distinct_count(ref_values.tolist())
-    detector = detector_for("numeric", test.method, test.threshold, reference_rows=int(reference.get("rows", 0)),
-                            distinct_values=distinct)
-    if detector.method in ("chi2", "jensenshannon"):
-        result = detector.fit([str(v) for v in ref_values]).test([str(v) for v in cur_values])
-    else:
-        result = detector.fit(ref_values).test(cur_values)
-    entry: dict[str, Any] = {**result.as_dict(), "plot": histogram(ref_values, cur_values, title=title,
-                                                                   bounds=(0.0, 1.0) if profile["task"] == "classification" else None)}
-    if profile["task"] == "classification":
-        entry["class_share"] = {"reference": reference.get("class_share", {}), "current": _share(rows.outputs)}
+    entry = _numeric_test(ref_values, cur_values, test, int(reference.get("rows", 0)))
+    return {**entry, "subject": title, "plot": histogram(ref_values, cur_values, title=title)}
+
+
+def _score_drift(reference: dict[str, Any], rows: Rows, test: DriftTestSettings) -> dict[str, Any] | None:
+    """Two classes: the positive class's probability, and the class shares for the eye."""
+    assert rows.proba is not None
+    if "scores" not in reference:
+        return None
+    positive = reference.get("positive")
+    column = _column(rows.classes, positive)
+    ref_values, cur_values = np.asarray(reference["scores"], dtype=float), rows.proba[:, column]
+    if not len(ref_values):
+        return None
+    title = f"probability of class {positive}"
+    entry = _numeric_test(ref_values, cur_values, test, int(reference.get("rows", 0)))
+    return {**entry, "subject": title, "plot": histogram(ref_values, cur_values, title=title, bounds=(0.0, 1.0)),
+            "class_share": {"reference": reference.get("class_share", {}), "current": _share(rows.outputs)}}
+
+
+def _class_drift(reference: dict[str, Any], rows: Rows, test: DriftTestSettings) -> dict[str, Any] | None:
+    """Three or more classes: the predicted class shares decide (chi-square or Jensen-Shannon
+    as for a categorical column, as Evidently tests a predicted label); the top-class
+    probability is tested beside them (a numeric `prediction.method` applies to it)."""
+    assert rows.proba is not None
+    counts = _class_counts(reference)
+    if counts is None:
+        return None
+    current = CategoryCounts.of([str(v) for v in rows.outputs])
+    method = test.method if test.method in CLASS_METHODS else "auto"
+    threshold = test.threshold if method != "auto" else None
+    detector = detector_for("categorical", method, threshold, reference_rows=int(reference.get("rows", 0)))
+    result = detector.fit(counts).test(current)
+    entry: dict[str, Any] = {**result.as_dict(), "subject": "predicted class",
+                             "plot": {**bars(counts, current), "title": "predicted class share"},
+                             "class_share": {"reference": reference.get("class_share") or _shares_of(counts),
+                                             "current": _share(rows.outputs)}}
+    confidence = np.asarray(reference.get("confidence") or [], dtype=float)
+    if len(confidence):
+        numeric = test if test.method not in CLASS_METHODS else DriftTestSettings()
+        current_confidence = rows.proba.max(axis=1)
+        entry["confidence"] = {
+            **_numeric_test(confidence, current_confidence, numeric, int(reference.get("rows", 0))),
+            "subject": "top-class probability",
+            "plot": histogram(confidence, current_confidence, title="top-class probability", bounds=(0.0, 1.0))}
     return entry
 
 
+def _numeric_test(reference: np.ndarray, current: np.ndarray, test: DriftTestSettings,
+                  reference_rows: int) -> dict[str, Any]:
+    distinct = distinct_count(reference.tolist())
+    detector = detector_for("numeric", test.method, test.threshold, reference_rows=reference_rows,
+                            distinct_values=distinct)
+    if detector.method in CLASS_METHODS:
+        result = detector.fit([str(v) for v in reference]).test([str(v) for v in current])
+    else:
+        result = detector.fit(reference).test(current)
+    return result.as_dict()
+
+
+def _class_counts(reference: dict[str, Any]) -> CategoryCounts | None:
+    """The golden set's predicted class counts (from the shares in profiles that lack them)."""
+    counts = reference.get("class_counts")
+    if counts:
+        return CategoryCounts({str(k): int(v) for k, v in counts.items()}, sum(int(v) for v in counts.values()))
+    share, total = reference.get("class_share"), int(reference.get("rows", 0))
+    if not share or not total:
+        return None
+    derived = {str(k): round(float(v) * total) for k, v in share.items()}
+    return CategoryCounts(derived, sum(derived.values()))
+
+
+def _shares_of(counts: CategoryCounts) -> dict[str, float]:
+    return {str(k): v / max(counts.total, 1) for k, v in sorted(counts.counts.items(), key=lambda kv: str(kv[0]))}
+
+
+def _column(classes: list[Any], label: Any) -> int:
+    """The column of `label` among `classes` (compared as the same type or as text; the last
+    column when it is not there)."""
+    aligned = performance.align_labels([label], classes)[0]
+    for i, c in enumerate(classes):
+        if type(c) is type(aligned) and c == aligned:
+            return i
+    return len(classes) - 1
+
+
 # ---- data quality -------------------------------------------------------------------------
-def data_quality(profile: dict[str, Any], rows: Rows) -> dict[str, Any]:
+def data_quality(profile: dict[str, Any], rows: Rows, settings: ResolvedMonitoring) -> dict[str, Any]:
     """Nulls, type errors, unseen categories and out-of-range numbers per input column."""
     issues: list[dict[str, Any]] = []
     columns = []
@@ -198,7 +279,8 @@ def data_quality(profile: dict[str, Any], rows: Rows) -> dict[str, Any]:
             bad = sum(not isinstance(v, str) for v in present)
             if bad:
                 issues.append(_issue(name, "type_errors", bad, n, f"{bad} values are not text"))
-    return {"rows": len(rows), "issues": issues, "columns": columns}
+    return {"rows": len(rows), "issues": issues, "columns": columns,
+            "evidence": "enough" if len(rows) >= settings.min_rows else "low"}
 
 
 def _issue(column: str, kind: str, count: int, n: int, message: str) -> dict[str, Any]:
@@ -206,45 +288,90 @@ def _issue(column: str, kind: str, count: int, n: int, message: str) -> dict[str
 
 
 # ---- performance --------------------------------------------------------------------------
-def classifier_performance(profile: dict[str, Any], rows: Rows, settings: MonitoringSettings) -> dict[str, Any]:
+MIN_EVIDENCE_ROWS = 10
+"""Fewest rows (labelled rows for realized performance) on which anything is judged at all;
+between this and `min_rows` (`min_labelled`) a finding is a low-evidence warning."""
+
+
+def classifier_performance(profile: dict[str, Any], rows: Rows, settings: ResolvedMonitoring) -> dict[str, Any]:
+    """Realized accuracy and F1 on labelled rows, calibration there, and the estimate from the
+    probabilities of every row (compared with the same estimate on the golden set)."""
     golden = {k: v for k, v in profile["golden"]["metrics"].items() if k in performance.CLASSIFIER_METRICS}
-    positive = profile["predictions"].get("positive")
+    reference = profile["predictions"]
+    positive = reference.get("positive")
+    classes = rows.classes or reference.get("classes") or []
     section: dict[str, Any] = {"metrics": performance.CLASSIFIER_METRICS, "golden": golden,
+                               "names": {"accuracy": "accuracy", "f1": performance.f1_name(classes, positive)},
                                "realized": None, "estimated": None, "calibration": None}
     if rows.proba is None or not len(rows):
         return section
     labelled = rows.labelled()
-    classes = rows.classes
-    if labelled.sum() >= settings.min_labelled:
+    evidence = _evidence(int(labelled.sum()), settings.min_labelled)
+    if evidence:
         labels = np.array([rows.actual[i] for i in np.flatnonzero(labelled)], dtype=object)
         proba = rows.proba[labelled]
         realized = performance.realized_classifier(labels, proba, classes, positive)
         drop = {k: golden[k] - v for k, v in realized.items() if k in golden}
         section["realized"] = {"labelled": int(labelled.sum()), "metrics": realized, "drop": drop,
-                               "degraded": any(drop[k] > settings.max_drop.get(k, np.inf) for k in drop)}
+                               "degraded": _exceeds(drop, settings), "evidence": evidence}
+        unknown = performance.unknown_labels(labels, classes)
+        if unknown:
+            known = set(map(str, unknown))
+            section["realized"]["unknown_labels"] = {
+                "rows": sum(str(v) in known for v in performance.align_labels(list(labels), classes)),
+                "examples": [str(v) for v in unknown[:5]]}
         check = performance.calibration(proba, labels, classes)
         check.update({"tolerance": settings.calibration_tolerance,
-                      "holds": check["ece"] <= settings.calibration_tolerance})
+                      "holds": check["ece"] <= settings.calibration_tolerance, "evidence": evidence})
         section["calibration"] = check
+    evidence = _evidence(len(rows), settings.min_rows)
+    if not evidence:
+        return section
     estimate = performance.estimate_classifier(rows.proba, classes, positive)
-    degraded = any(golden[k] - v["value"] > settings.max_drop.get(k, np.inf) for k, v in estimate.items() if k in golden)
-    section["estimated"] = {"rows": len(rows), "metrics": estimate, "degraded": degraded}
+    # The golden set's own estimate is the baseline: an offset of the probabilities there
+    # (say slightly underconfident) then cancels out instead of reading as a drop.
+    baseline = {k: v for k, v in (reference.get("expected") or golden).items() if k in estimate}
+    drop = {k: baseline[k] - v["value"] for k, v in estimate.items() if k in baseline}
+    section["estimated"] = {"rows": len(rows), "metrics": estimate, "baseline": baseline, "drop": drop,
+                            "degraded": _exceeds(drop, settings), "evidence": evidence}
     return section
 
 
-def forecast_performance(profile: dict[str, Any], rows: Rows, settings: MonitoringSettings) -> dict[str, Any]:
-    golden = {k: v for k, v in profile["golden"]["metrics"].items() if k in performance.FORECAST_METRICS}
-    section: dict[str, Any] = {"metrics": performance.FORECAST_METRICS, "golden": golden, "realized": None,
-                               "estimated": None, "calibration": None}
-    pairs = [(a, p) for a, p in zip(rows.actual, rows.outputs, strict=True) if a is not None and _is_number(p)]
-    if len(pairs) >= settings.min_labelled:
+def error_performance(profile: dict[str, Any], rows: Rows, settings: ResolvedMonitoring) -> dict[str, Any]:
+    """Regressors and forecasters: realized RMSE and MAE on rows whose actual values came
+    back, as a relative rise over the golden set's (so one setting fits any scale); no
+    estimate without them (`estimated_reason` says why)."""
+    task = profile["task"]
+    golden = {k: v for k, v in profile["golden"]["metrics"].items() if k in performance.ERROR_METRICS}
+    section: dict[str, Any] = {"metrics": performance.ERROR_METRICS, "golden": golden,
+                               "names": {"rmse": "RMSE", "mae": "MAE"}, "realized": None, "estimated": None,
+                               "estimated_reason": performance.NO_ESTIMATE.get(task), "calibration": None}
+    pairs = [(a, p) for a, p in zip(rows.actual, rows.outputs, strict=True) if _is_number(a) and _is_number(p)]
+    evidence = _evidence(len(pairs), settings.min_labelled)
+    if evidence:
         actual, predicted = np.array(pairs, dtype=float).T
-        realized = performance.realized_forecast(actual, predicted)
-        # Error metrics: a relative rise, so one setting fits series of any scale.
+        realized = performance.realized_errors(actual, predicted)
         drop = {k: (realized[k] - golden[k]) / golden[k] for k in realized if golden.get(k)}
         section["realized"] = {"labelled": len(pairs), "metrics": realized, "drop": drop,
-                               "degraded": any(drop[k] > settings.max_drop.get(k, np.inf) for k in drop)}
+                               "degraded": _exceeds(drop, settings), "evidence": evidence}
+        residuals = np.asarray((profile.get("predictions") or {}).get("residuals") or [], dtype=float)
+        if task == "regression" and len(residuals):
+            current = actual - predicted
+            section["realized"]["residuals"] = {
+                "mean": {"reference": float(residuals.mean()), "current": float(current.mean())},
+                "plot": histogram(residuals, current, title="residual (actual - predicted)")}
     return section
+
+
+def _evidence(rows: int, enough: int) -> str | None:
+    """`enough`, `low` (a warning at most), or None (too few rows to judge anything)."""
+    if rows >= enough:
+        return "enough"
+    return "low" if rows >= MIN_EVIDENCE_ROWS else None
+
+
+def _exceeds(drop: dict[str, float], settings: ResolvedMonitoring) -> bool:
+    return any(drop[k] > settings.max_drop.get(k, np.inf) for k in drop)
 
 
 # ---- plots --------------------------------------------------------------------------------

@@ -67,6 +67,8 @@ ul.alerts li { border:1px solid var(--bad-line); border-left:5px solid var(--cur
   background:var(--bad-bg); border-radius:6px; padding:8px 12px; display:flex;
   flex-wrap:wrap; gap:6px 10px; align-items:baseline; }
 ul.alerts .message { flex:1 1 420px; overflow-wrap:anywhere; }
+ul.alerts li.warning { border-color:#f0d48a; border-left-color:#e0a800; background:var(--warn-bg); }
+.tile.warn { background:var(--warn-bg); border-color:#f0d48a; }
 .table-wrap { overflow-x:auto; margin:6px 0 10px; }
 table { border-collapse:collapse; width:100%; font-size:13px; font-variant-numeric:tabular-nums; }
 th, td { text-align:left; padding:6px 10px; border-bottom:1px solid var(--line);
@@ -257,12 +259,13 @@ def _judged(report: dict[str, Any]) -> bool:
     return report.get("status") != "insufficient_data"
 
 
+def _warnings(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [w for w in _list(report.get("warnings")) if isinstance(w, dict)]
+
+
 def _alerts(report: dict[str, Any]) -> str:
     alerts = [a for a in _list(report.get("alerts")) if isinstance(a, dict)]
-    if not alerts:
-        why = "nothing in this window crossed a threshold" if _judged(report) else \
-            "this window had too little data to judge"
-        return _section("alerts", "Alerts", _note(f"No alerts: {why}."))
+    warnings = _warnings(report)
     items = []
     for alert in alerts:
         retrain = _badge("triggers retraining", "bad") if alert.get("retrain") is True \
@@ -270,8 +273,36 @@ def _alerts(report: dict[str, Any]) -> str:
         kind = _badge(str(alert.get("kind") or "alert"), "warn")
         message = f'<span class="message">{_e(alert.get("message"))}</span>'
         items.append(f'<li class="alert">{kind}{message}{retrain}</li>')
-    body = f'<ul class="alerts">{"".join(items)}</ul>'
-    return _section("alerts", f"Alerts ({len(alerts)})", body)
+    for warning in warnings:
+        kind = _badge(str(warning.get("kind") or "warning"), "warn")
+        evidence = _badge(f"low evidence: {_num(warning.get('rows'))} rows", "plain")
+        message = f'<span class="message">{_e(warning.get("message"))}</span>'
+        items.append(f'<li class="warning">{kind}{message}{evidence}</li>')
+    parts = []
+    if not alerts:
+        why = "nothing in this window crossed a threshold" if _judged(report) else \
+            "this window had too little data to judge"
+        if warnings:
+            why = "nothing crossed a threshold on enough evidence"
+        parts.append(_note(f"No alerts: {why}."))
+    if warnings:
+        parts.append(_note(f"{len(warnings)} low-evidence warning{'s' if len(warnings) > 1 else ''}: these checks "
+                           "found something on fewer rows than the monitor needs to act on it (no alert, no "
+                           "retraining). More traffic or labels will confirm or clear them.", "warn"))
+    if items:
+        parts.append(f'<ul class="alerts">{"".join(items)}</ul>')
+    title = f"Alerts ({len(alerts)})" if alerts else "Alerts"
+    if warnings:
+        title += f" and warnings ({len(warnings)})"
+    return _section("alerts", title, "".join(parts))
+
+
+def _low_evidence(section: object, what: str) -> str:
+    """A note when a section's checks rest on too few rows (their findings are warnings)."""
+    if _dict(section).get("evidence") != "low":
+        return ""
+    return _note(f"<strong>Low evidence.</strong> {escape(what)} rest on fewer rows than the monitor needs to "
+                 "act; what they find is shown as warnings, not alerts.", "warn")
 
 
 def _tile(label: str, value: str, kind: str = "") -> str:
@@ -312,6 +343,9 @@ def _tiles(report: dict[str, Any]) -> str:
             tiles.append(_verdict_tile(f"{key} performance", part["degraded"], "degraded", "holds"))
     alerts = _list(report.get("alerts"))
     tiles.append(_tile("alerts", str(len(alerts)), "bad" if alerts else "ok"))
+    warnings = _warnings(report)
+    if warnings:
+        tiles.append(_tile("low-evidence warnings", str(len(warnings)), "warn"))
     return f'<div class="tiles">{"".join(tiles)}</div>'
 
 
@@ -410,8 +444,10 @@ def _text_stats(column: dict[str, Any]) -> str:
 
 def _column_card(index: int, column: dict[str, Any], labels: tuple[str, str]) -> str:
     cls = "drifted" if column.get("drifted") is True else "stable"
+    low = _badge(f"low evidence: {_num(column.get('rows'))} values", "warn") \
+        if column.get("evidence") == "low" else ""
     head = (f'<h3>{_e(column.get("column"))} <span class="badge plain">{_e(column.get("type"))}'
-            f'</span>{_flag(column.get("drifted"), "drifted", "stable")}</h3>')
+            f'</span>{_flag(column.get("drifted"), "drifted", "stable")}{low}</h3>')
     test = f'<p class="muted">{_test_line(column)}</p>'
     plot = _plot(_dict(column.get("plot")), str(column.get("column")), labels)
     return (f'<div class="card {cls}" id="column-{index}">'
@@ -438,7 +474,8 @@ def _data_drift(report: dict[str, Any]) -> str:
              f"dataset drift at ≥ {_pct(data_drift.get('threshold'))}) {verdict}</p>")
     labels = _labels(report)
     cards = "".join(_column_card(i, column, labels) for i, column in enumerate(columns))
-    body = f'{intro}{_column_table(columns)}<div class="grid">{cards}</div>'
+    low = _low_evidence(data_drift, "These drift tests")
+    body = f'{low}{intro}{_column_table(columns)}<div class="grid">{cards}</div>'
     return _section("data-drift", "Data drift", body)
 
 
@@ -459,13 +496,23 @@ def _prediction_drift(report: dict[str, Any]) -> str:
         return _section("prediction-drift", "Prediction drift", body)
     labels = _labels(report)
     verdict = _flag(prediction.get("drifted"), "drifted", "stable")
-    head = f"<p>{_test_line(prediction)} {verdict}</p>"
-    fallback = "predicted value" if report.get("task") == "forecasting" else "predicted score"
-    charts = [f'<div class="card">{_plot(_dict(prediction.get("plot")), fallback, labels)}</div>']
+    subject = f"{_e(prediction.get('subject'))} · " if prediction.get("subject") else ""
+    head = f"<p>{subject}{_test_line(prediction)} {verdict}</p>"
+    fallback = "predicted value" if report.get("task") in ("forecasting", "regression") else "predicted score"
+    plot = _dict(prediction.get("plot"))
+    charts = [f'<div class="card">{_plot(plot, fallback, labels)}</div>']
     share = _dict(prediction.get("class_share"))
-    if share:
+    if share and plot.get("kind") != "bars":  # bars: the class shares are the plot already
         charts.append(f'<div class="card">{_class_share(share, labels)}</div>')
-    body = f'{head}<div class="grid">{"".join(charts)}</div>'
+    confidence = _dict(prediction.get("confidence"))
+    if confidence:
+        line = (f'<p class="muted">{_e(confidence.get("subject") or "top-class probability")} · '
+                f'{_test_line(confidence)} {_flag(confidence.get("drifted"), "drifted", "stable")} '
+                "(shown beside the class shares, which decide)</p>")
+        chart = _plot(_dict(confidence.get("plot")), "top-class probability", labels)
+        charts.append(f'<div class="card">{line}{chart}</div>')
+    low = _low_evidence(prediction, "This test")
+    body = f'{low}{head}<div class="grid">{"".join(charts)}</div>'
     return _section("prediction-drift", "Prediction drift", body)
 
 
@@ -489,7 +536,7 @@ def _data_quality(report: dict[str, Any]) -> str:
         body = _note("Data quality was not checked for this window.")
         return _section("data-quality", "Data quality", body)
     issues = [issue for issue in _list(quality.get("issues")) if isinstance(issue, dict)]
-    parts = [f"<p>{_num(quality.get('rows'))} rows checked.</p>"]
+    parts = [_low_evidence(quality, "These checks"), f"<p>{_num(quality.get('rows'))} rows checked.</p>"]
     if issues:
         rows = [([_e(i.get("column")), _e(i.get("kind")), _num(i.get("count")),
                   _pct(i.get("share")), _e(i.get("message"))], "drifted") for i in issues]
@@ -517,28 +564,41 @@ def _metric_names(performance: dict[str, Any]) -> list[str]:
 
 
 def _performance_table(performance: dict[str, Any]) -> str:
-    """Golden-set, realized and estimated values of each metric side by side."""
+    """Golden-set, realized and estimated values of each metric side by side; a metric is
+    named for what it is (e.g. "macro F1 over 4 classes")."""
     golden = _dict(performance.get("golden"))
+    names = _dict(performance.get("names"))
     realized, estimated = _dict(performance.get("realized")), _dict(performance.get("estimated"))
+    baseline = _dict(estimated.get("baseline"))
     rows = []
     for name in _metric_names(performance):
         value, low, high = _metric_value(_dict(estimated.get("metrics")).get(name))
         interval = f"{_num(low)} – {_num(high)}" if low is not None or high is not None else "—"
-        rows.append(([escape(name), _num(golden.get(name)),
-                      _num(_dict(realized.get("metrics")).get(name)),
-                      _num(_dict(realized.get("drop")).get(name)), _num(value), interval], ""))
+        label = escape(name) if names.get(name) in (None, name) else \
+            f"{escape(name)} <span class=\"muted\">({_e(names.get(name))})</span>"
+        cells = [label, _num(golden.get(name)), _num(_dict(realized.get("metrics")).get(name)),
+                 _num(_dict(realized.get("drop")).get(name)), _num(value), interval]
+        if baseline:
+            cells.append(_num(baseline.get(name)))
+        rows.append((cells, ""))
     if not rows:
         return _note("No performance metrics in this report.")
     labelled = f" ({_num(realized.get('labelled'))} labelled rows)" if realized else ""
-    headers = ["metric", "golden set", f"realized{labelled}", "drop vs golden", "estimated",
+    error_metrics = any(name in ("rmse", "mae") for name in _dict(realized.get("drop")))
+    headers = ["metric", "golden set", f"realized{labelled}",
+               "relative rise vs golden" if error_metrics else "drop vs golden", "estimated",
                "estimate interval"]
-    return _table(headers, rows, numeric=(1, 2, 3, 4, 5))
+    if baseline:
+        headers.append("estimate on the golden set")
+    return _table(headers, rows, numeric=tuple(range(1, len(headers))))
 
 
 def _realized_note(realized: object) -> str:
     part = _dict(realized)
     if part.get("metrics"):
-        return f"<p>Realized performance: {_flag(part.get('degraded'), 'degraded', 'holds')}</p>"
+        low = " " + _badge(f"low evidence: {_num(part.get('labelled'))} labelled rows", "warn") \
+            if part.get("evidence") == "low" else ""
+        return f"<p>Realized performance: {_flag(part.get('degraded'), 'degraded', 'holds')}{low}</p>"
     if part.get("message"):
         return _note(f"Realized performance: {_e(part.get('message'))}")
     labelled = finite(part.get("labelled"))
@@ -549,29 +609,51 @@ def _realized_note(realized: object) -> str:
                  "(attach labels with <code>champion feedback</code>).")
 
 
-def _estimated_note(estimated: object, forecasting: bool) -> str:
-    part = _dict(estimated)
+def _residuals(realized: object, labels: tuple[str, str]) -> str:
+    """A regressor's residuals on labelled rows against the golden set's."""
+    residuals = _dict(_dict(realized).get("residuals"))
+    if not residuals:
+        return ""
+    mean = _dict(residuals.get("mean"))
+    line = (f'<p class="muted">mean residual (bias): {_num(mean.get("reference"))} on the golden set, '
+            f'{_num(mean.get("current"))} now</p>')
+    plot = _plot(_dict(residuals.get("plot")), "residual", labels)
+    return f'<h3>Residuals</h3><div class="card narrow">{line}{plot}</div>'
+
+
+def _estimated_note(performance: dict[str, Any], task: object) -> str:
+    part = _dict(performance.get("estimated"))
     if part.get("metrics"):
         verdict = _flag(part.get("degraded"), "degraded", "holds")
-        return f"<p>Estimated performance (no labels needed): {verdict}</p>"
-    if forecasting:
+        low = " " + _badge(f"low evidence: {_num(part.get('rows'))} rows", "warn") \
+            if part.get("evidence") == "low" else ""
+        against = " (compared with the same estimate on the golden set)" if part.get("baseline") else ""
+        return f"<p>Estimated performance (no labels needed){against}: {verdict}{low}</p>"
+    reason = performance.get("estimated_reason")
+    if reason:
+        return _note(f"Estimated performance: not available: {_e(reason)}.", "warn")
+    if task == "forecasting":
         return _note("Estimated performance: not available for forecasters "
                      "(it needs a classifier's calibrated probabilities).")
     return _note("Estimated performance: not computed for this window.")
 
 
-def _calibration(performance: dict[str, Any], forecasting: bool) -> str:
+def _calibration(performance: dict[str, Any], task: object) -> str:
     """Expected calibration error against its tolerance, and the reliability diagram."""
     calibration = performance.get("calibration")
     if not isinstance(calibration, dict):
-        reason = "not available for forecasters" if forecasting else \
-            "not checked for this window (it needs labelled rows)"
+        reason = {"forecasting": "not available for forecasters",
+                  "regression": "not available for regressors (they give no probabilities)"}.get(
+            str(task), "not checked for this window (it needs labelled rows)")
         return "<h3>Calibration</h3>" + _note(f"Calibration: {reason}.")
     holds = calibration.get("holds")
     verdict = _flag(None if holds is None else not holds, "does not hold", "holds")
     head = (f"<p>Expected calibration error {_num(calibration.get('ece'))} on "
             f"{_num(calibration.get('labelled'))} labelled rows, tolerance "
             f"{_num(calibration.get('tolerance'))} {verdict}</p>")
+    if calibration.get("evidence") == "low":
+        head += _note("<strong>Low evidence.</strong> Few labelled rows: the calibration error is "
+                      "overstated on small samples; a failure here is a warning.", "warn")
     bins = []
     for entry in _list(calibration.get("bins")):
         predicted, observed, count = (finite(_dict(entry).get(key))
@@ -587,10 +669,10 @@ def _performance(report: dict[str, Any]) -> str:
     if not isinstance(performance, dict):
         body = _note("Performance was not evaluated for this window.")
         return _section("performance", "Performance", body)
-    forecasting = report.get("task") == "forecasting"
+    task = report.get("task")
     body = (_performance_table(performance) + _realized_note(performance.get("realized"))
-            + _estimated_note(performance.get("estimated"), forecasting)
-            + _calibration(performance, forecasting))
+            + _residuals(performance.get("realized"), _labels(report))
+            + _estimated_note(performance, task) + _calibration(performance, task))
     return _section("performance", "Performance", body)
 
 
@@ -675,7 +757,7 @@ def _history_charts(report: dict[str, Any], history: list[dict[str, Any]], xs: l
     axes: dict[str, Any] = {"x_label": "window end (UTC)" if time_axis else "window",
                             "time_axis": time_axis, "markers": markers}
     series = _performance_series(history, metrics)
-    unit = "error (target units)" if report.get("task") == "forecasting" else "metric value"
+    unit = "error (target units)" if report.get("task") in ("forecasting", "regression") else "metric value"
     chart = svg.line_chart(xs, series, title="Performance per window", y_label=unit,
                            hlines=hlines, **axes) if series else None
     parts = [_figure(chart, "No realized or estimated metrics in the recorded windows.", wide=True)]

@@ -3,7 +3,16 @@
 Built once at training time and stored with the run (`profile.json`), so the monitor never
 re-reads raw training data. Compact: a uniform sample of at most `sample_size` values per
 column (what the distribution tests are fitted on), category counts, text statistics and
-vocabulary, the score distribution on the golden set, and the golden-set metrics.
+vocabulary, the predictions on the golden set, and the golden-set metrics.
+
+`predictions` by task:
+- classification (`classifier_predictions`): `classes`, `positive`, `rows`, `scores` (the
+  positive class's probability), `confidence` (the top class's), `class_share` and
+  `class_counts` of the predicted classes keyed by `str(label)`, `expected` (accuracy and F1
+  as the confidence-based estimate gives them on the golden set), `calibration`.
+- regression (`regression_predictions`): `rows`, `values` (predicted), `actual` and
+  `residuals` (actual - predicted), one joint sample.
+- forecasting (`forecast_predictions`): `rows`, `values` (the golden set's forecasts).
 """
 
 from __future__ import annotations
@@ -34,15 +43,16 @@ def column_kind(declared_type: str) -> ColumnKind | None:
 
 
 def build_profile(
-    task: Literal["classification", "forecasting"],
+    task: Literal["classification", "regression", "forecasting"],
     columns: dict[str, tuple[ColumnKind, pd.Series]],
     predictions: dict[str, Any],
     golden_metrics: dict[str, float],
     sample_size: int = 10_000,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """A JSON-ready profile. `columns`: name -> (kind, values); `predictions`: see
-    `classifier_predictions` and `forecast_predictions`."""
+    """A JSON-ready profile. `columns`: name -> (kind, values) of the input columns;
+    `predictions`: from `classifier_predictions`, `regression_predictions` or
+    `forecast_predictions`."""
     rng = np.random.default_rng(seed)
     return {"format": FORMAT, "task": task,
             "columns": {name: _column(kind, values, sample_size, rng) for name, (kind, values) in columns.items()},
@@ -51,21 +61,45 @@ def build_profile(
 
 def classifier_predictions(classes: list[Any], positive: Any, proba: np.ndarray, labels: np.ndarray,
                            sample_size: int, seed: int = 0) -> dict[str, Any]:
-    """Scores on the golden set: the positive class's probability, the predicted class share,
-    and the calibration there (the reference for the production check)."""
-    from champion.monitoring.performance import calibration
+    """Scores on the golden set: the positive class's and the top class's probability, the
+    predicted class shares and counts, the estimate's own value there, and the calibration
+    (the references of the production checks). `labels`: the golden set's true labels."""
+    from champion.monitoring.performance import calibration, expected_classifier
 
+    classes = [_plain(c) for c in classes]
+    positive = _plain(positive)
+    proba = np.asarray(proba, dtype=float)
     column = classes.index(positive) if positive in classes else len(classes) - 1
     predicted = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
-    scores = proba[:, column]
-    sample = _sample(scores, sample_size, np.random.default_rng(seed))
-    return {"classes": [_plain(c) for c in classes], "positive": _plain(positive), "rows": int(len(scores)),
-            "scores": [float(s) for s in sample],
+    picked = _sample_index(len(proba), sample_size, np.random.default_rng(seed))
+    counts = Counter(str(v) for v in predicted)
+    return {"classes": classes, "positive": positive, "rows": int(len(proba)),
+            "scores": [float(s) for s in proba[picked, column]],
+            "confidence": [float(s) for s in proba[picked].max(axis=1)] if len(proba) else [],
             "class_share": _share(predicted),
+            "class_counts": {k: counts[k] for k in sorted(counts)},
+            "expected": expected_classifier(proba, classes, positive),
             "calibration": calibration(proba, labels, classes) if len(labels) else None}
 
 
+def regression_predictions(predicted: np.ndarray, actual: np.ndarray, sample_size: int,
+                           seed: int = 0) -> dict[str, Any]:
+    """A regressor on the golden set: one joint sample of its predictions, the actual values
+    and the residuals (actual - predicted); rows where either is missing are left out."""
+    predicted = np.asarray(predicted, dtype=float).ravel()
+    actual = np.asarray(actual, dtype=float).ravel()
+    if len(predicted) != len(actual):
+        raise ValueError(f"{len(predicted)} predictions for {len(actual)} actual values")
+    keep = np.isfinite(predicted) & np.isfinite(actual)
+    predicted, actual = predicted[keep], actual[keep]
+    picked = _sample_index(len(predicted), sample_size, np.random.default_rng(seed))
+    return {"rows": int(len(predicted)), "values": [float(v) for v in predicted[picked]],
+            "actual": [float(v) for v in actual[picked]],
+            "residuals": [float(v) for v in (actual - predicted)[picked]]}
+
+
 def forecast_predictions(values: np.ndarray, sample_size: int, seed: int = 0) -> dict[str, Any]:
+    """A forecaster's forecasts on the golden set's origins (a sample of their values)."""
     flat = np.asarray(values, dtype=float).ravel()
     flat = flat[np.isfinite(flat)]
     return {"rows": int(len(flat)), "values": [float(v) for v in _sample(flat, sample_size, np.random.default_rng(seed))]}
@@ -112,6 +146,13 @@ def _sample(values: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarr
     if len(values) <= size:
         return values
     return values[np.sort(rng.choice(len(values), size=size, replace=False))]
+
+
+def _sample_index(rows: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Positions of a uniform sample of at most `size` of `rows` rows, in order."""
+    if rows <= size:
+        return np.arange(rows)
+    return np.sort(rng.choice(rows, size=size, replace=False))
 
 
 def _share(values: np.ndarray) -> dict[str, float]:

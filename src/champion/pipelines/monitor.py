@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from champion.config import parse_window
+from champion.config import parse_window, resolve_monitoring
 from champion.errors import UsageError
 from champion.monitoring.profile import PROFILE_FILE
 from champion.monitoring.report import build_report
@@ -27,7 +27,8 @@ HISTORY_WINDOWS = 10
 def monitor(ws: Workspace, model: str, environment: str | None = None, window: str | None = None,
             progress: Progress = silent, out_dir: Path | None = None, notify: bool = True) -> dict[str, Any]:
     """The report document, with `report` and `json` paths and the alert deliveries."""
-    settings = ws.settings(model).monitoring
+    declared = ws.settings(model)
+    settings = resolve_monitoring(declared.monitoring, ws.recipe_class(model).task, declared.frequency)
     environment = environment or settings.environment
     ws.project.environment(environment)  # a clear error for an unknown environment
     spec = window or settings.window
