@@ -70,6 +70,9 @@ def evaluate(
         with progress.step(f"scoring the champion (version {champion_version}) on the golden set"):
             try:
                 recipe = ws.registry.load_recipe(ws.registry.run(version.run_id))
+                if recipe.task != cls.task:
+                    raise RegistryError(f"it is a {recipe.task} model and {settings.recipe} trains "
+                                        f"{cls.task}: they cannot be compared on one golden set")
             except (RegistryError, NotFoundError) as exc:
                 if not replace_broken_champion:
                     raise BrokenChampionError(_broken_message(model, champion_version, str(exc))) from exc

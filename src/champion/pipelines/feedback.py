@@ -209,7 +209,7 @@ def _item(settings: ModelSettings, item: Any, where: str) -> Feedback:
 
 
 def _actual(settings: ModelSettings, value: Any, where: str) -> Any:
-    if is_forecaster(settings):
+    if settings.columns[settings.target].type != "label":  # a forecast or a regression target
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise InputError(f"{where}: expected a finite number for {settings.target}, got {value!r}")
         return value

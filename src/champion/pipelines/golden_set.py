@@ -1,6 +1,6 @@
 """The golden set of a model's current data, and each model's answers on it.
 
-Classification: rows whose split key hashes below the golden fraction. Forecasting: the
+Classification and regression: rows whose split key hashes below the golden fraction. Forecasting: the
 last `days` periods, scored by rolling origin: from each origin every model forecasts the
 next `horizon` periods from the same history, with its own fitted parameters.
 """
@@ -18,10 +18,10 @@ from champion.config import ModelSettings
 from champion.data.dataset import Dataset
 from champion.data.golden import golden_mask, split_series
 from champion.errors import ChampionError, DataError, RecipeError
-from champion.evaluation.compare import compare_classifiers, compare_forecasts
-from champion.evaluation.metrics import ClassifierScores
+from champion.evaluation.compare import compare_classifiers, compare_forecasts, compare_regressors
+from champion.evaluation.metrics import ClassifierScores, RegressorScores
 from champion.evaluation.policy import Evidence, Policy
-from champion.recipes.base import Classifier, Forecaster, Recipe
+from champion.recipes.base import Classifier, Forecaster, Recipe, Regressor
 
 
 @dataclass
@@ -35,6 +35,20 @@ class ClassificationSplit:
     def describe(self) -> dict[str, object]:
         return {"kind": "hash", "train_rows": len(self.train_y), "golden_rows": len(self.golden_y),
                 "golden_label_counts": {str(k): int(v) for k, v in self.golden_y.value_counts().sort_index().items()}}
+
+
+@dataclass
+class RegressionSplit:
+    train_X: pd.DataFrame
+    train_y: pd.Series
+    golden_X: pd.DataFrame
+    golden_y: pd.Series
+
+    def describe(self) -> dict[str, object]:
+        y = self.golden_y.astype(float)
+        return {"kind": "hash", "train_rows": len(self.train_y), "golden_rows": len(self.golden_y),
+                "golden_target": {"mean": float(y.mean()), "std": float(y.std()), "min": float(y.min()),
+                                  "max": float(y.max())}}
 
 
 @dataclass
@@ -60,17 +74,22 @@ class ForecastSplit:
                 "golden_end": str(self.series.index[-1].date())}
 
 
-Split = ClassificationSplit | ForecastSplit
+Split = ClassificationSplit | RegressionSplit | ForecastSplit
+RowSplit = ClassificationSplit | RegressionSplit
+"""The splits whose golden set is rows (the models read feature columns)."""
 
 
 def split(dataset: Dataset, settings: ModelSettings, recipe_cls: type[Recipe]) -> Split:
     frame = dataset.frame
-    if issubclass(recipe_cls, Classifier):
+    if issubclass(recipe_cls, Classifier | Regressor):
         mask = golden_mask(frame, settings.split_columns, settings.golden.fraction, settings.golden.salt)
         if mask.all() or not mask.any():
             raise DataError(f"the golden set would hold {int(mask.sum())} of {len(frame)} rows: add data")
-        positive = settings.positive_label if settings.positive_label is not None else settings.labels[-1]
         train, golden = frame[~mask], frame[mask]
+        if issubclass(recipe_cls, Regressor):
+            return RegressionSplit(train[settings.features], train[settings.target].astype(float),
+                                   golden[settings.features], golden[settings.target].astype(float))
+        positive = settings.positive_label if settings.positive_label is not None else settings.labels[-1]
         return ClassificationSplit(train[settings.features], train[settings.target],
                                    golden[settings.features], golden[settings.target], positive)
     assert settings.time is not None  # checked by check_task_settings
@@ -82,8 +101,8 @@ def split(dataset: Dataset, settings: ModelSettings, recipe_cls: type[Recipe]) -
 
 def fit(recipe: Recipe, data: Split) -> Recipe:
     with _recipe_errors(recipe, "fit"):
-        if isinstance(data, ClassificationSplit):
-            assert isinstance(recipe, Classifier)
+        if isinstance(data, ClassificationSplit | RegressionSplit):
+            assert isinstance(recipe, Classifier | Regressor)
             return recipe.fit(data.train_X, data.train_y)
         assert isinstance(recipe, Forecaster)
         return recipe.fit(data.history)
@@ -100,7 +119,7 @@ def _recipe_errors(recipe: Recipe, method: str) -> Iterator[None]:
         raise RecipeError(f"recipe {type(recipe).__name__}.{method} failed: {type(exc).__name__}: {exc}") from exc
 
 
-Answers = ClassifierScores | np.ndarray
+Answers = ClassifierScores | RegressorScores | np.ndarray
 
 
 def answers(recipe: Recipe, data: Split) -> Answers:
@@ -112,6 +131,14 @@ def answers(recipe: Recipe, data: Split) -> Answers:
         classes = np.asarray(recipe.classes_)
         _check_proba(type(recipe).__name__, proba, classes, data)
         return ClassifierScores(data.golden_y.to_numpy(), proba, classes, data.positive)
+    if isinstance(data, RegressionSplit):
+        assert isinstance(recipe, Regressor)
+        with _recipe_errors(recipe, "predict"):
+            predicted = np.asarray(recipe.predict(data.golden_X), dtype=float).reshape(-1)
+        if len(predicted) != len(data.golden_y) or not np.isfinite(predicted).all():
+            raise RecipeError(f"{type(recipe).__name__}.predict returned {len(predicted)} values for "
+                              f"{len(data.golden_y)} rows, or values that are not finite")
+        return RegressorScores(data.golden_y.to_numpy(dtype=float), predicted)
     assert isinstance(recipe, Forecaster)
     with _recipe_errors(recipe, "forecast"):
         return np.array([recipe.forecast(data.series.iloc[: o + 1], data.horizon) for o in data.origins],
@@ -135,7 +162,10 @@ def _check_proba(name: str, proba: np.ndarray, classes: np.ndarray, data: Classi
 
 def compare(policy: Policy, data: Split, challenger: Answers, champion: Answers | None) -> Evidence:
     if isinstance(data, ClassificationSplit):
-        assert isinstance(challenger, ClassifierScores) and not isinstance(champion, np.ndarray)
+        assert isinstance(challenger, ClassifierScores) and isinstance(champion, ClassifierScores | None)
         return compare_classifiers(policy, challenger, champion)
+    if isinstance(data, RegressionSplit):
+        assert isinstance(challenger, RegressorScores) and isinstance(champion, RegressorScores | None)
+        return compare_regressors(policy, challenger, champion)
     assert isinstance(challenger, np.ndarray)
     return compare_forecasts(policy, data.actual(), challenger, champion, data.horizon)  # type: ignore[arg-type]

@@ -84,7 +84,7 @@ def smoke_test(ws: Workspace, environment: str, model: str, out_dir: Path | None
         if offline.task == "forecasting":
             _check_forecast(ws, http, offline, settings, report)
         else:
-            _check_classifier(ws, http, offline, settings, report)
+            _check_rows(ws, http, offline, settings, report)
     return _saved(ws, report, out_dir)
 
 
@@ -102,18 +102,20 @@ def _settled_health(http: EndpointClient, model: str, patience: float = 10.0) ->
     return health
 
 
-def _check_classifier(ws: Workspace, http: EndpointClient, offline: LoadedModel, settings: SmokeSettings,
-                      report: SmokeReport) -> None:
+def _check_rows(ws: Workspace, http: EndpointClient, offline: LoadedModel, settings: SmokeSettings,
+               report: SmokeReport) -> None:
+    """Golden rows through `/score` (as JSON, like any client) against the offline answers."""
     model = offline.name
     data = golden_set.split(ws.dataset(model), ws.settings(model), type(offline.recipe))
-    if not isinstance(data, golden_set.ClassificationSplit):
-        raise TypeError(f"{model}: a classifier's golden set is a row split")
+    if not isinstance(data, golden_set.ClassificationSplit | golden_set.RegressionSplit):
+        raise TypeError(f"{model}: the golden set of a model that reads rows is a row split")
     rows = data.golden_X.head(settings.rows).reset_index(drop=True)
     truth = data.golden_y.head(settings.rows).to_numpy()
     names = [c.name for c in offline.columns]
-    items: list[Any] = (rows[names[0]].tolist() if len(names) == 1
-                        else json.loads(rows[names].to_json(orient="records")))
-    labels, proba = offline.predict_rows({n: rows[n].tolist() for n in names})
+    records = json.loads(rows[names].to_json(orient="records", date_format="iso", double_precision=15))
+    items: list[Any] = [r[names[0]] for r in records] if len(names) == 1 else records
+    columns = {n: [r[n] for r in records] for n in names}
+    labels, proba = offline.predict_rows(columns)
     got_labels: list[Any] = []
     got_proba: list[list[float]] = []
     for start in range(0, len(items), _CHUNK):
@@ -122,7 +124,16 @@ def _check_classifier(ws: Workspace, http: EndpointClient, offline: LoadedModel,
             report.checks.append(Check("golden answers", False, f"POST /score -> {status}: {answer}"))
             return
         got_labels += answer["result"]
-        got_proba += answer["probabilities"]
+        got_proba += answer.get("probabilities") or []
+    if offline.task == "regression":
+        gap = float(np.max(np.abs(np.asarray(got_labels, dtype=float) - labels))) if len(labels) else 0.0
+        scale = max(1.0, float(np.max(np.abs(labels)))) if len(labels) else 1.0
+        report.checks.append(Check("golden answers", len(got_labels) == len(labels) and gap <= 1e-9 * scale,
+                                   f"{len(items)} golden rows: largest gap to the offline prediction {gap:.1e}"))
+        rmse = float(np.sqrt(np.mean((np.asarray(got_labels, dtype=float) - truth.astype(float)) ** 2)))
+        report.checks.append(Check("error", True, f"RMSE {rmse:.4g} on {len(items)} golden rows"))
+        _check_latency(http, items[:1], model, settings, report)
+        return
     same_labels = [str(a) for a in got_labels] == [str(b) for b in labels.tolist()]
     gap = float(np.max(np.abs(np.asarray(got_proba) - proba))) if len(got_proba) else 0.0
     report.checks.append(Check("golden answers", same_labels and gap <= _TOLERANCE,

@@ -19,7 +19,8 @@ from champion.evaluation.metrics import ClassifierScores
 from champion.evaluation.policy import resolve_policy
 from champion.monitoring import profile as profiles
 from champion.pipelines import golden_set
-from champion.pipelines.golden_set import Answers, ClassificationSplit, ForecastSplit, Split
+from champion.evaluation.metrics import RegressorScores
+from champion.pipelines.golden_set import Answers, ClassificationSplit, ForecastSplit, RegressionSplit, Split
 from champion.pipelines.progress import Progress, silent
 from champion.pipelines.workspace import Workspace, actor
 from champion.recipes.base import Forecaster, Recipe
@@ -131,6 +132,12 @@ def reference_profile(ws: Workspace, model: str, data: Split, answers: Answers,
             [c.item() if hasattr(c, "item") else c for c in answers.classes], answers.positive,
             answers.proba, answers.y, size)
         return profiles.build_profile("classification", columns, predictions, metrics, size)
+    if isinstance(data, RegressionSplit) and isinstance(answers, RegressorScores):
+        frame = pd.concat([data.train_X, data.golden_X])
+        columns = {name: (kind, frame[name]) for name in settings.features
+                   if (kind := profiles.column_kind(settings.columns[name].type)) is not None}
+        predictions = profiles.regression_predictions(answers.predicted, answers.y, size)
+        return profiles.build_profile("regression", columns, predictions, metrics, size)
     assert isinstance(data, ForecastSplit)
     target = settings.target
     return profiles.build_profile("forecasting", {target: ("numeric", data.series.reset_index(drop=True))},
@@ -149,7 +156,7 @@ def write_json(path: Path, document: dict[str, Any], also_to: Path | None = None
 
 
 def _train_size(data: Split) -> str:
-    if isinstance(data, ClassificationSplit):
+    if isinstance(data, ClassificationSplit | RegressionSplit):
         return f"{len(data.train_y)} rows"
     return f"{len(data.history)} periods"
 
@@ -159,14 +166,16 @@ def _size_metrics(data: Split) -> dict[str, float]:
     return {SIZE_PREFIX + k: float(v) for k, v in described.items() if isinstance(v, int)}
 
 
-def _input_columns(ws: Workspace, model: str, data: Split) -> list[tuple[str, str]]:
+def _input_columns(ws: Workspace, model: str, data: Split) -> list[tuple[str, str, bool]]:
+    """(name, MLflow type, required) of each input."""
     settings = ws.settings(model)
-    if isinstance(data, ClassificationSplit):
-        return [(c, _SIGNATURE_TYPES.get(settings.columns[c].type, "string")) for c in settings.features]
-    return [("steps", "long")]
+    if isinstance(data, ClassificationSplit | RegressionSplit):
+        return [(c, _SIGNATURE_TYPES.get(settings.columns[c].type, "string"), not settings.columns[c].nullable)
+                for c in settings.features]
+    return [("steps", "long", True)]
 
 
 def _input_example(data: Split) -> pd.DataFrame:
-    if isinstance(data, ClassificationSplit):
+    if isinstance(data, ClassificationSplit | RegressionSplit):
         return data.train_X.head(3).reset_index(drop=True)
     return pd.DataFrame({"steps": [data.horizon]})

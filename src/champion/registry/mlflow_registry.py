@@ -82,7 +82,7 @@ class ModelRegistry:
         params: dict[str, Any],
         metrics: dict[str, float],
         tags: dict[str, str],
-        input_columns: list[tuple[str, str]],
+        input_columns: list[tuple[str, str, bool]],
         input_example: Any,
         documents: dict[str, Any],
     ) -> RunRecord:
@@ -93,7 +93,8 @@ class ModelRegistry:
             folder.mkdir()
             save_with_source(recipe, recipe_spec, folder, self.project_root)
             digest = folder_sha256(folder)
-            signature = ModelSignature(inputs=Schema([ColSpec(kind, name) for name, kind in input_columns]))
+            signature = ModelSignature(inputs=Schema([ColSpec(kind, name, required=required)
+                                                      for name, kind, required in input_columns]))
             with mlflow.start_run(experiment_id=experiment_id, tags=tags) as run:
                 run_id = run.info.run_id
                 mlflow.log_params({k: _param(v) for k, v in params.items()})

@@ -32,6 +32,8 @@ class RecipeModel(PythonModel):
             values = recipe.forecast(recipe.history_, steps)
             return pd.DataFrame({"time": recipe.future_dates(steps), "forecast": values})
         frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+        if recipe.task == "regression":
+            return pd.DataFrame({"prediction": np.asarray(recipe.predict(frame), dtype=float)})
         proba = recipe.predict_proba(frame)
         labels = recipe.classes_[np.argmax(proba, axis=1)]
         out = pd.DataFrame({"label": labels})

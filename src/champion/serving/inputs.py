@@ -13,7 +13,7 @@ from typing import Any
 from champion.errors import InputError
 from champion.serving.loaded import MAX_STEPS, InputColumn, LoadedModel, Rows
 
-_STRING_KINDS = ("text", "string")
+_STRING_KINDS = ("text", "string", "label")
 
 
 def score_rows(model: LoadedModel, payload: Any, max_rows: int) -> Rows:
@@ -87,11 +87,23 @@ def check_steps(value: Any, where: str) -> int:
 
 def check_value(column: InputColumn, value: Any, where: str) -> Any:
     """`value` if it fits `column`, else an `InputError` naming `where`."""
+    if value is None and column.nullable:
+        return None
     if column.kind in _STRING_KINDS:
         if not isinstance(value, str):
             raise InputError(f"{where}: expected a string for {column.name}, got {_kind(value)}")
         return value
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if column.kind in ("date", "datetime"):
+        if isinstance(value, str):
+            try:
+                datetime.fromisoformat(value)
+                return value
+            except ValueError:
+                pass
+        raise InputError(f"{where}: expected an ISO {column.kind} (e.g. 2024-05-31) for {column.name}, "
+                         f"got {_kind(value) if not isinstance(value, str) else repr(value[:40])}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value \
+            or value in (float("inf"), float("-inf")):
         raise InputError(f"{where}: expected a number for {column.name}, got {_kind(value)}")
     if column.kind == "integer" and int(value) != value:
         raise InputError(f"{where}: expected a whole number for {column.name}, got {value!r}")

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from champion.errors import RegistryError
-from champion.recipes.base import Classifier, Forecaster, Recipe
+from champion.recipes.base import Classifier, Forecaster, Recipe, Regressor
 
 Rows = dict[str, list[Any]]
 """Classifier input: one list of values per input column, all of one length."""
@@ -26,7 +26,10 @@ class InputColumn:
 
     name: str
     kind: str
-    """`text` or `string` (strings), `integer`, `number`."""
+    """A declared column type: `text`, `string`, `label` (strings), `integer`, `number`, `date`,
+    `datetime` (ISO text)."""
+    nullable: bool = False
+    """Whether a row may leave it empty (null)."""
 
 
 @dataclass
@@ -52,12 +55,19 @@ class LoadedModel:
         return [_plain(c) for c in recipe.classes_] if isinstance(recipe, Classifier) else []
 
     def predict_rows(self, rows: Rows) -> tuple[np.ndarray, np.ndarray]:
-        """Labels and class probabilities (one column per class) for classifier rows."""
+        """Labels and class probabilities (one column per class) of a classifier's rows; a
+        regressor's values, with no probabilities (an n x 0 array)."""
         recipe = self.recipe
-        if not isinstance(recipe, Classifier):
+        if isinstance(recipe, Forecaster):
             raise TypeError(f"{self.name} is a forecaster; ask it for steps")
-        frame = pd.DataFrame({c.name: np.asarray(rows[c.name], dtype=object if c.kind in ("text", "string") else None)
-                              for c in self.columns}, copy=False)
+        frame = pd.DataFrame({c.name: _column(rows[c.name], c.kind) for c in self.columns}, copy=False)
+        if isinstance(recipe, Regressor):
+            values = np.asarray(recipe.predict(frame), dtype=float).reshape(-1)
+            if len(values) != len(frame) or not np.all(np.isfinite(values)):
+                raise ValueError(f"{self.name}.predict gave {len(values)} values for {len(frame)} rows, "
+                                 "or values that are not finite")
+            return values, np.empty((len(values), 0))
+        assert isinstance(recipe, Classifier)
         proba = np.asarray(recipe.predict_proba(frame), dtype=float)
         return recipe.classes_[np.argmax(proba, axis=1)], proba
 
@@ -83,7 +93,11 @@ class LoadedModel:
             if rows is None or rows.empty:
                 rows = pd.DataFrame({c.name: ["self-test"] if c.kind in ("text", "string") else [0]
                                      for c in self.columns})
-            labels, proba = self.predict_rows({c.name: rows[c.name].tolist() for c in self.columns})
+            labels, proba = self.predict_rows({c.name: _example_values(rows[c.name]) for c in self.columns})
+            if self.task == "regression":
+                if len(labels) != len(rows) or not np.all(np.isfinite(labels)):
+                    raise ValueError(f"{len(labels)} values for {len(rows)} rows: {labels[:3]}")
+                return
             sums = proba.sum(axis=1)
             if proba.shape != (len(rows), len(self.classes)) or not np.all(np.isfinite(proba)) \
                     or not np.allclose(sums, 1.0, atol=1e-6) or len(labels) != len(rows):
@@ -93,6 +107,25 @@ class LoadedModel:
         except Exception as exc:  # any failure of user code means: do not serve this version
             raise RegistryError(f"{self.name} version {self.version} failed its self-test: "
                                 f"{type(exc).__name__}: {exc}") from None
+
+
+def _column(values: list[Any], kind: str) -> np.ndarray:
+    """One input column as the recipe saw it in training (strings as objects, dates as
+    datetime64, numbers as floats with NaN for a missing value)."""
+    if kind in ("text", "string", "label"):
+        return np.asarray(values, dtype=object)
+    if kind in ("date", "datetime"):
+        return pd.to_datetime(pd.Series(values, dtype=object), errors="coerce", format="mixed").to_numpy()
+    if any(v is None for v in values):
+        return np.asarray([np.nan if v is None else v for v in values], dtype=float)
+    return np.asarray(values)
+
+
+def _example_values(column: pd.Series) -> list[Any]:
+    """An input example's column as JSON would bring it (dates as ISO text, NaN as None)."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return [None if pd.isna(v) else v.isoformat() for v in column]
+    return [None if (isinstance(v, float) and v != v) else v for v in column.tolist()]
 
 
 def row_count(rows: Rows) -> int:

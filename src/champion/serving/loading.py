@@ -32,7 +32,8 @@ def load_run(ws: Workspace, model: str, run: RunRecord, version: int = 0) -> Loa
     if isinstance(recipe, Forecaster):
         columns = [InputColumn("steps", "integer")]
     else:
-        columns = [InputColumn(name, settings.columns[name].type) for name in settings.features]
+        columns = [InputColumn(name, settings.columns[name].type, settings.columns[name].nullable)
+                   for name in settings.features]
     loaded = LoadedModel(name=model, version=version, run_id=run.run_id, recipe=recipe, columns=columns,
                          sha256=run.tags.get(TAG + "artifact_sha256", ""), recipe_spec=run.tags.get(
                              TAG + "recipe", settings.recipe))

@@ -41,6 +41,8 @@ def classifier_rows(environment: str, request: list[Any], shape: VersionShape) -
     label_json = shape.label_json
     env = environment
     ids = _id_values(rows, sent_ids, shape) if shape.id_names else None
+    if proba is None:  # a regressor: values, no probabilities
+        proba = [None] * len(labels)
     if shape.text_column is not None and ids is None:  # one text feature, no identity: most traffic
         column = shape.text_column
         texts = rows[column]

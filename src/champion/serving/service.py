@@ -122,6 +122,11 @@ class ScoringService:
                                                self._id_columns[model.name])
         labels, proba = await self.batcher.predict(model, rows)
         self.metrics.rows.labels(model.name).inc(len(labels))
+        if model.task == "regression":
+            values = labels.tolist()
+            if self.prediction_log is not None and log:
+                self.prediction_log.scored(model, request_id, at, started, rows, ids, values, None)
+            return {**document, "result": values}
         result, probabilities = labels.tolist(), proba.tolist()  # for the answer and the log alike
         if self.prediction_log is not None and log:
             self.prediction_log.scored(model, request_id, at, started, rows, ids, result, probabilities)
@@ -144,9 +149,11 @@ class ScoringService:
         else:
             rows = v2.classifier_rows(model, request, self.settings.max_batch_rows)
             labels, proba = await self.batcher.predict(model, rows)
-            tensors = v2.classifier_outputs(model, labels, proba)
+            regression = model.task == "regression"
+            tensors = v2.regression_outputs(labels) if regression else v2.classifier_outputs(model, labels, proba)
             if self.prediction_log is not None:
-                self.prediction_log.scored(model, request_id, at, started, rows, None, labels, proba)
+                self.prediction_log.scored(model, request_id, at, started, rows, None, labels,
+                                           None if regression else proba)
         self.metrics.rows.labels(model.name).inc(tensors[0].shape[0])
         body, length = v2.response(model, request, tensors)
         return body, length, request_id

@@ -57,8 +57,9 @@ def model_metadata(model: LoadedModel) -> dict[str, Any]:
                    {"name": "time", "datatype": "BYTES", "shape": [-1]}]
     else:
         inputs = [{"name": c.name, "datatype": _datatype_of(c.kind), "shape": [-1]} for c in model.columns]
-        outputs = [{"name": "label", "datatype": _label_datatype(model), "shape": [-1]},
-                   {"name": "probabilities", "datatype": "FP64", "shape": [-1, len(model.classes)]}]
+        outputs = ([{"name": "prediction", "datatype": "FP64", "shape": [-1]}] if model.task == "regression" else
+                   [{"name": "label", "datatype": _label_datatype(model), "shape": [-1]},
+                    {"name": "probabilities", "datatype": "FP64", "shape": [-1, len(model.classes)]}])
     return {"name": model.name, "versions": [str(model.version)], "platform": f"champion/{model.recipe_spec}",
             "inputs": inputs, "outputs": outputs,
             "parameters": {"classes": model.classes} if model.classes else {}}
@@ -138,6 +139,10 @@ def classifier_outputs(model: LoadedModel, labels: np.ndarray, proba: np.ndarray
     label_values = [str(v) for v in labels] if label_type == "BYTES" else [int(v) for v in labels]
     return [Tensor("label", label_type, [len(labels)], label_values),
             Tensor("probabilities", "FP64", [len(labels), proba.shape[1]], proba.ravel().tolist())]
+
+
+def regression_outputs(values: np.ndarray) -> list[Tensor]:
+    return [Tensor("prediction", "FP64", [len(values)], np.asarray(values, dtype=float).tolist())]
 
 
 def forecast_outputs(times: list[str], values: np.ndarray) -> list[Tensor]:

@@ -149,6 +149,8 @@ def canonical(value: Any, kind: str) -> str:
     ISO form at second precision or finer (`2014-01-01` -> `2014-01-01T00:00:00`)."""
     if type(value) is str and kind in _STRINGS:  # the common case first: it runs per logged row
         return value
+    if value is None or (isinstance(value, float) and value != value):
+        return "\x00"  # an empty cell of a nullable column (NaN: how pandas reads one)
     if kind == "integer":
         return str(int(value))
     if kind == "number":
