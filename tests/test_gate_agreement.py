@@ -31,7 +31,10 @@ def check_agreement(policy: Policy, evidence: Evidence) -> None:
     assert evidence.interval_level[policy.primary] == pytest.approx(1 - 2 * policy.alpha)
     test_line = reasons[1]
     assert (", significant" in test_line) == significant
-    assert ("does not lie entirely" in test_line) == (not significant)
+    if np.isnan(decision.interval).any():  # too few origins or resamples: never significant
+        assert not significant and "no interval" in test_line
+    else:
+        assert ("does not lie entirely" in test_line) == (not significant)
     improved = (
         policy.better(evidence.challenger[policy.primary] - evidence.champion[policy.primary]) > 0
     )  # type: ignore[index]
@@ -213,3 +216,17 @@ def test_regression_guardrail_undefined_is_skipped_and_said() -> None:
     assert verdict is Verdict.PROMOTE
     assert "guardrail mape not checked: it is not defined on this golden set" in reasons
     assert compare_regressors(policy, new, None).champion is None
+
+
+def test_too_few_origins_for_diebold_mariano_is_said_plainly() -> None:
+    rng = np.random.default_rng(3)
+    actual = 100 + rng.normal(0, 10, (5, 7))  # 11 golden periods, horizon 7: 5 origins
+    old, new = actual + 10.0, actual + rng.normal(0, 1, (5, 7))  # far better, but untestable
+    policy = policy_for("forecasting")
+    verdict, reasons = decide(policy, compare_forecasts(policy, actual, new, old, 7))
+    assert verdict is Verdict.REJECT
+    assert reasons[1] == (
+        "diebold-mariano test: one-sided p = 1 >= alpha 0.05, not significant (too few origins "
+        "to test: 5 origins at horizon 7 all overlap; this test needs golden.periods of at least "
+        "14; no interval: too little data)"
+    )

@@ -16,7 +16,12 @@ from champion.evaluation.metrics import (
     regression_metrics,
     scalar,
 )
-from champion.evaluation.paired_tests import diebold_mariano, mcnemar_exact, paired_bootstrap
+from champion.evaluation.paired_tests import (
+    diebold_mariano,
+    mcnemar_exact,
+    min_periods_for_dm,
+    paired_bootstrap,
+)
 
 # Scores on a coarse grid (many ties) that never hits 0.5, so the predicted class is unambiguous.
 GRID = np.round(np.arange(0.05, 1.0, 0.1), 2)
@@ -336,6 +341,41 @@ def test_diebold_mariano_is_calibrated_under_the_null() -> None:
     # roughly uniform: each quarter of [0, 1] holds a fair share
     counts = np.histogram(p_values, bins=4, range=(0, 1))[0]
     assert counts.min() > trials / 4 * 0.6
+
+
+@pytest.mark.parametrize(("n", "h"), [(8, 7), (10, 7), (13, 7), (5, 4)])
+def test_diebold_mariano_keeps_the_small_sample_factor_below_two_horizons(n: int, h: int) -> None:
+    """Between h + 1 and 2h origins the HLN factor is defined and matters most."""
+    rng = np.random.default_rng(n)
+    champion = rng.gamma(2.0, 1.0, size=n) + 0.5
+    challenger = champion - 0.3 + rng.normal(0, 0.5, size=n)
+    result = diebold_mariano(champion, challenger, h)
+    statistic, p = reference_dm(champion, challenger, h)
+    assert result.enough_origins
+    assert result.statistic == pytest.approx(statistic, rel=1e-9)
+    assert result.p_value == pytest.approx(p, rel=1e-9)
+
+
+def test_diebold_mariano_size_with_overlapping_horizons_and_few_origins() -> None:
+    """Loss differentials that overlap over 7 steps, 10 and 12 origins, no true difference:
+    without the small-sample factor about 30% of these were significant at 0.05."""
+    rng = np.random.default_rng(7)
+    for n in (10, 12):
+        p_values = []
+        for _ in range(400):
+            d = np.convolve(rng.normal(size=n + 6), np.ones(7), "valid")  # MA(6)
+            p_values.append(diebold_mariano(d + 5.0, np.full(n, 5.0), 7).p_value)
+        assert np.mean(np.array(p_values) < 0.05) < 0.17, n
+
+
+@pytest.mark.parametrize(("n", "h"), [(7, 7), (5, 7), (3, 3), (2, 1)])
+def test_diebold_mariano_needs_more_origins_than_the_horizon(n: int, h: int) -> None:
+    rng = np.random.default_rng(0)
+    champion = rng.gamma(2.0, 1.0, size=n) + 10
+    result = diebold_mariano(champion, champion - 5, h)  # clearly better, but untestable
+    assert not result.enough_origins and result.p_value == 1.0
+    assert np.isnan(result.interval(0.05)).all()
+    assert min_periods_for_dm(h) - h + 1 > h  # the periods it asks for give enough origins
 
 
 def test_diebold_mariano_degenerate_inputs() -> None:

@@ -319,8 +319,8 @@ def test_no_test_shows_the_bootstrap_interval_with_its_label() -> None:
     found.interval_method["accuracy"] = "paired bootstrap over golden rows, 2000 resamples"
     verdict, reasons = decide(classification_policy(test="none"), found)
     assert verdict is Verdict.PROMOTE
-    assert ("95% paired bootstrap over golden rows, 2000 resamples interval of the difference "
-            "[-0.0100, +0.0900]") in reasons[0]
+    assert reasons[0] == ("accuracy improved: 0.8000 -> 0.8500 (+0.0500, 95% interval of the difference "
+                          "[-0.0100, +0.0900] by paired bootstrap over golden rows, 2000 resamples)")
 
 
 def test_a_guardrail_undefined_on_the_golden_set_is_said() -> None:

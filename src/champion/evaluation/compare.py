@@ -25,6 +25,7 @@ from champion.evaluation.paired_tests import (
     BootstrapDelta,
     diebold_mariano,
     mcnemar_exact,
+    min_periods_for_dm,
     paired_bootstrap,
 )
 from champion.evaluation.policy import Decision, Evidence, Policy
@@ -67,13 +68,10 @@ def compare_classifiers(
                 alpha=policy.alpha,
                 estimate=(result.challenger_only - result.champion_only) / rows,
                 interval=result.accuracy_interval(policy.alpha, rows),
-                quantity=(
-                    f"accuracy difference (exact, given the {disagree} rows "
-                    "where the models disagree)"
-                ),
+                quantity=f"accuracy difference given the {disagree} rows where the models disagree",
                 higher_is_better=True,
                 detail=(
-                    f"the challenger alone is right on {result.challenger_only} rows, "
+                    f"exact test: the challenger alone is right on {result.challenger_only} rows, "
                     f"the champion alone on {result.champion_only}"
                 ),
             ),
@@ -133,49 +131,58 @@ def compare_forecasts(
         return Evidence(challenger=new, champion=None)
     old = scalar(forecast_metrics(actual, champion))
     evidence = Evidence(challenger=new, champion=old)
+    watched = [policy.primary, *policy.guardrails]
     boot = _bootstrap_into(
         evidence,
         actual.shape[0],
         lambda rows: (
-            forecast_metrics(actual, champion, rows),
-            forecast_metrics(actual, challenger, rows),
+            forecast_metrics(actual, champion, rows, watched),
+            forecast_metrics(actual, challenger, rows, watched),
         ),
-        [policy.primary, *policy.guardrails],
+        watched,
         policy,
         "origins",
     )
     if policy.test == "bootstrap":
         evidence.set_decision(policy.primary, _bootstrap_decision(policy, boot, "origins"))
     elif policy.test == "diebold-mariano":
-        squared = policy.primary == "rmse"
-        loss = lambda p: (np.abs(p - actual) ** (2 if squared else 1)).mean(axis=1)  # noqa: E731
-        result = diebold_mariano(loss(champion), loss(challenger), horizon)
-        # The mean over origins of each origin's mean loss is the loss over the whole golden
-        # set: the MSE for rmse (so the interval is in squared units), the MAE itself for mae.
-        quantity = (
-            "mean squared error difference per origin"
-            if squared
-            else "mean absolute error difference per origin"
-        )
         evidence.set_decision(
-            policy.primary,
-            Decision(
-                test="diebold-mariano",
-                p_value=result.p_value,
-                alpha=policy.alpha,
-                estimate=result.mean_difference,
-                interval=result.interval(policy.alpha),
-                quantity=quantity,
-                higher_is_better=False,
-                statistic=result.statistic,
-                detail=(
-                    f"DM statistic {result.statistic:.3f} over {result.origins} origins, "
-                    f"horizon {horizon}, HAC variance with the small-sample correction, "
-                    f"t with {result.origins - 1} df"
-                ),
-            ),
+            policy.primary, _dm_decision(policy, actual, challenger, champion, horizon)
         )
     return evidence
+
+
+def _dm_decision(
+    policy: Policy, actual: np.ndarray, challenger: np.ndarray, champion: np.ndarray, horizon: int
+) -> Decision:
+    squared = policy.primary == "rmse"
+    loss = lambda p: (np.abs(p - actual) ** (2 if squared else 1)).mean(axis=1)  # noqa: E731
+    result = diebold_mariano(loss(champion), loss(challenger), horizon)
+    # The mean over origins of each origin's mean loss is the loss over the whole golden set:
+    # the MSE for rmse (so the interval is in squared units), the MAE itself for mae.
+    kind = "squared" if squared else "absolute"
+    if result.enough_origins:
+        detail = (
+            f"DM statistic {result.statistic:.3f} over {result.origins} origins, "
+            f"horizon {horizon}, HAC variance with the small-sample correction, "
+            f"t with {result.origins - 1} df"
+        )
+    else:
+        detail = (
+            f"too few origins to test: {result.origins} origins at horizon {horizon} all overlap; "
+            f"this test needs golden.periods of at least {min_periods_for_dm(horizon)}"
+        )
+    return Decision(
+        test="diebold-mariano",
+        p_value=result.p_value,
+        alpha=policy.alpha,
+        estimate=result.mean_difference,
+        interval=result.interval(policy.alpha),
+        quantity=f"mean {kind} error difference per origin",
+        higher_is_better=False,
+        statistic=result.statistic if result.enough_origins else None,
+        detail=detail,
+    )
 
 
 def _bootstrap_into(

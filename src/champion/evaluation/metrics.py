@@ -176,23 +176,33 @@ def _roc_auc_of_counts(y_pos: np.ndarray, score: np.ndarray, counts: np.ndarray)
 
 
 def forecast_metrics(
-    actual: np.ndarray, predicted: np.ndarray, rows: np.ndarray | None = None
+    actual: np.ndarray,
+    predicted: np.ndarray,
+    rows: np.ndarray | None = None,
+    names: Iterable[str] | None = None,
 ) -> dict[str, np.ndarray]:
-    """RMSE, MAE, MAPE, R2 over origins x horizons; `rows` resamples the origins."""
+    """RMSE, MAE, MAPE, R2 over origins x horizons; `rows` resamples the origins.
+
+    `names` limits the work to the metrics asked for (the bootstrap needs only a few).
+    """
+    wanted = set(FORECAST_METRICS if names is None else names)
     idx = np.arange(actual.shape[0])[None, :] if rows is None else rows
-    a = actual[idx].reshape(idx.shape[0], -1)
-    p = predicted[idx].reshape(idx.shape[0], -1)
-    err = p - a
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mape = np.nanmean(np.where(a != 0, np.abs(err) / np.abs(a), np.nan), axis=1)
-        ss_tot = ((a - a.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
-        r2 = 1 - (err**2).sum(axis=1) / ss_tot
-    return {
-        "rmse": np.sqrt((err**2).mean(axis=1)),
-        "mae": np.abs(err).mean(axis=1),
-        "mape": mape,
-        "r2": r2,
-    }
+    b = idx.shape[0]
+    err = (predicted - actual)[idx].reshape(b, -1)
+    out: dict[str, np.ndarray] = {}
+    if "rmse" in wanted:
+        out["rmse"] = np.sqrt((err**2).mean(axis=1))
+    if "mae" in wanted:
+        out["mae"] = np.abs(err).mean(axis=1)
+    if wanted & {"mape", "r2"}:
+        a = actual[idx].reshape(b, -1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if "mape" in wanted:
+                out["mape"] = np.nanmean(np.where(a != 0, np.abs(err) / np.abs(a), np.nan), axis=1)
+            if "r2" in wanted:
+                ss_tot = ((a - a.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+                out["r2"] = 1 - (err**2).sum(axis=1) / ss_tot
+    return out
 
 
 @dataclass(frozen=True)

@@ -294,9 +294,9 @@ def _informative_interval(evidence: Evidence, metric: str) -> str:
         return ""
     level = evidence.interval_level.get(metric, 0.95)
     method = evidence.interval_method.get(metric)
-    how = f" {method}" if method else ""
+    how = f" by {method}" if method else ""
     low, high = interval
-    return f", {_percent(level)}{how} interval of the difference [{low:+.4f}, {high:+.4f}]"
+    return f", {_percent(level)} interval of the difference [{low:+.4f}, {high:+.4f}]{how}"
 
 
 def _decision_detail(decision: Decision) -> str:
