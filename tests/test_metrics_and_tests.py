@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 from sklearn import metrics as skm
 
@@ -568,3 +570,24 @@ def test_bootstrap_one_sided_interval_is_the_percentile_interval() -> None:
     assert low == pytest.approx(np.quantile(d, 0.05), abs=2 * np.std(d) / 100)
     assert high == pytest.approx(np.quantile(d, 0.95), abs=2 * np.std(d) / 100)
     assert np.mean(d <= low) == pytest.approx(0.05, abs=0.002)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 100_000), n=st.integers(2, 60), k=st.integers(3, 6), grid=st.integers(1, 3))
+def test_one_vs_rest_auc_on_any_resample_equals_sklearn(seed: int, n: int, k: int, grid: int) -> None:
+    """Any labels, heavy ties, resamples that miss classes: the macro one-vs-rest AUC is the
+    mean of scikit-learn's per-class AUC over the classes with positives and negatives."""
+    rng = np.random.default_rng(seed)
+    classes = np.arange(k)
+    y = rng.integers(0, k, n)
+    proba = np.round(rng.dirichlet(np.ones(k), size=n), grid)
+    scores = ClassifierScores(y, proba, classes, k - 1)
+    rows = rng.integers(0, n, size=(3, n))
+    ours = classification_metrics(scores, rows, ["roc_auc"])["roc_auc"]
+    for b in range(3):
+        r = rows[b]
+        per_class = [skm.roc_auc_score(y[r] == c, proba[r, c]) for c in classes if 0 < np.sum(y[r] == c) < n]
+        if per_class:
+            assert ours[b] == pytest.approx(np.mean(per_class), rel=1e-9, abs=1e-12)
+        else:
+            assert np.isnan(ours[b])

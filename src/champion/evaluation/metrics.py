@@ -139,12 +139,35 @@ def _macro_metrics(
                 out[name] = (values * present).sum(axis=1) / seen
     if "roc_auc" in wanted:
         aucs = np.column_stack(
-            [_roc_auc_of_counts(truth == c, scores.proba[:, c], counts) for c in range(k)]
+            [_class_auc_of_counts(truth == c, scores.proba[:, c], counts) for c in range(k)]
         )
         defined = np.isfinite(aucs)
         with np.errstate(invalid="ignore", divide="ignore"):
             out["roc_auc"] = np.where(defined, aucs, 0.0).sum(axis=1) / defined.sum(axis=1)
     return out
+
+
+def _class_auc_of_counts(y_pos: np.ndarray, score: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Mann-Whitney AUC of one class against the rest, for each resample (row of `counts`).
+
+    The same value as `_roc_auc_of_counts`, faster when the class is a minority (as each class
+    of several is): only the negatives are sorted and summed cumulatively; each positive looks
+    up how many of them score below it and how many tie.
+    """
+    positives = np.flatnonzero(y_pos)
+    negatives = np.flatnonzero(~y_pos)
+    negatives = negatives[np.argsort(score[negatives], kind="stable")]
+    below_or_at = np.zeros((counts.shape[0], len(negatives) + 1))
+    np.cumsum(counts[:, negatives], axis=1, out=below_or_at[:, 1:])
+    ranked = score[negatives]
+    first = np.searchsorted(ranked, score[positives], "left")
+    past = np.searchsorted(ranked, score[positives], "right")
+    below = below_or_at[:, first]
+    weight = counts[:, positives]
+    wins = (weight * (below + 0.5 * (below_or_at[:, past] - below))).sum(axis=1)
+    n_pos, n_neg = weight.sum(axis=1), below_or_at[:, -1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((n_pos > 0) & (n_neg > 0), wins / (n_pos * n_neg), np.nan)
 
 
 def _roc_auc(y_pos: np.ndarray, score: np.ndarray, idx: np.ndarray) -> np.ndarray:
