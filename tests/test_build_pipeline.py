@@ -37,6 +37,12 @@ def test_first_model_then_better_then_worse(make_project) -> None:  # type: igno
     assert doc["challenger"]["metrics"]["accuracy"] > doc["champion"]["metrics"]["accuracy"]
     primary = doc["policy"]["primary"]
     assert doc["p_values"][primary] < doc["policy"]["alpha"]
+    decision = doc["decision"]  # the deciding test, and the interval shown next to the verdict
+    assert decision["test"] == doc["policy"]["test"] and decision["significant"] is True
+    assert doc["intervals"][primary] == decision["interval"]
+    assert doc["interval_level"][primary] == decision["level"] == 1 - 2 * doc["policy"]["alpha"]
+    assert decision["interval"][1] < 0  # brier: lower is better, and the interval lies below 0
+    assert doc["interval_level"]["f1"] == 0.95 and "paired bootstrap" in doc["interval_method"]["f1"]
     assert champion_version(project) == 2
 
     worse = cli("build", "spam", "--project", p, "--json", *WEAK)
@@ -44,6 +50,8 @@ def test_first_model_then_better_then_worse(make_project) -> None:  # type: igno
     doc = worse.json()
     assert doc["verdict"] == "REJECT" and doc["version"] is None
     assert any("did not improve" in reason for reason in doc["reasons"])
+    assert doc["decision"]["significant"] is False
+    assert any("does not lie entirely below 0" in reason for reason in doc["reasons"])
     assert champion_version(project) == 2  # untouched
 
     # the rejected run was not registered: still two versions

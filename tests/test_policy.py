@@ -6,7 +6,15 @@ import pytest
 
 from champion.config import PolicySettings
 from champion.errors import ConfigError
-from champion.evaluation.policy import DEFAULTS, Evidence, Policy, Verdict, decide, resolve_policy
+from champion.evaluation.policy import (
+    DEFAULTS,
+    Decision,
+    Evidence,
+    Policy,
+    Verdict,
+    decide,
+    resolve_policy,
+)
 
 
 def classification_policy(**changes: object) -> Policy:
@@ -36,6 +44,27 @@ def test_forecasting_defaults() -> None:
     assert policy.test == "diebold-mariano"
     assert policy.alpha == 0.05
     assert policy.guardrails == {}
+
+
+def test_regression_defaults() -> None:
+    policy = resolve_policy(PolicySettings(), "regression", "price")
+    assert (policy.primary, policy.higher_is_better, policy.test, policy.alpha) == ("rmse", False, "bootstrap", 0.025)
+    assert policy.guardrails == {}  # limits would be in the target's units
+    assert DEFAULTS["regression"].primary == "rmse"
+
+
+@pytest.mark.parametrize(("primary", "higher"), [("mae", False), ("r2", True), ("mape", False)])
+def test_regression_primaries_and_directions(primary: str, higher: bool) -> None:
+    policy = resolve_policy(PolicySettings(primary=primary, direction="higher" if higher else "lower"), "regression")
+    assert policy.higher_is_better is higher
+    assert policy.better(0.5) == (0.5 if higher else -0.5)
+    with pytest.raises(ConfigError, match="direction"):
+        resolve_policy(PolicySettings(primary=primary, direction="lower" if higher else "higher"), "regression")
+
+
+def test_regression_guardrails_in_the_targets_units() -> None:
+    policy = resolve_policy(PolicySettings(guardrails={"mae": 1.5, "r2": 0.01}), "regression", "price")
+    assert policy.guardrails == {"mae": 1.5, "r2": 0.01}
 
 
 def test_defaults_are_not_shared_between_policies() -> None:
@@ -75,6 +104,14 @@ def test_lower_is_better_classification_metric() -> None:
         ("classification", {"guardrails": {"rmse": 0.1}}, "guardrails"),
         ("classification", {"guardrails": {"f_1": 0.1}}, "f_1"),
         ("forecasting", {"guardrails": {"accuracy": 0.1}}, "accuracy"),
+        ("regression", {"test": "mcnemar"}, "mcnemar compares right and wrong answers"),
+        ("regression", {"test": "mcnemar", "primary": "accuracy"}, "'accuracy' is not a regression metric"),
+        ("regression", {"test": "diebold-mariano"}, "diebold-mariano compares forecast losses over time"),
+        ("regression", {"primary": "brier"}, "'brier' is not a regression metric"),
+        ("regression", {"guardrails": {"f1": 0.02}}, "guardrails"),
+        ("regression", {"direction": "higher"}, "rmse is better when lower"),
+        ("classification", {"alpha": 0.5}, "below 0.5"),
+        ("classification", {"alpha": 0.001, "bootstrap_samples": 500}, "use at least 1000"),
     ],
 )
 def test_impossible_policies_are_config_errors(task: str, changes: dict[str, object], fragment: str) -> None:
@@ -83,6 +120,16 @@ def test_impossible_policies_are_config_errors(task: str, changes: dict[str, obj
     message = str(caught.value)
     assert "models.m1.policy" in message
     assert fragment in message
+
+
+def test_unknown_task_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="no policy for task 'ranking'"):
+        resolve_policy(PolicySettings(), "ranking", "m1")
+
+
+def test_small_alpha_with_enough_resamples_is_accepted() -> None:
+    assert resolve_policy(PolicySettings(alpha=0.001, bootstrap_samples=1000), "classification").alpha == 0.001
+    assert resolve_policy(PolicySettings(alpha=0.001, test="none", bootstrap_samples=100), "classification").alpha == 0.001
 
 
 def test_matching_direction_is_accepted() -> None:
@@ -213,3 +260,71 @@ def test_reason_shows_interval_when_known() -> None:
     found.intervals["accuracy"] = [0.01, 0.09]
     _, reasons = decide(classification_policy(), found)
     assert "[+0.0100, +0.0900]" in reasons[0]
+
+
+# --- the interval shown comes from the test that decides ----------------------------------------
+
+
+def decided(new: dict[str, float], old: dict[str, float], decision: Decision) -> Evidence:
+    found = Evidence(challenger=new, champion=old)
+    found.intervals[decision.quantity] = [-9.0, 9.0]  # an unrelated interval must not be shown
+    found.set_decision("rmse", decision)
+    return found
+
+
+def dm_decision(p: float, interval: tuple[float, float], alpha: float = 0.05) -> Decision:
+    return Decision(test="diebold-mariano", p_value=p, alpha=alpha, estimate=sum(interval) / 2, interval=interval,
+                    quantity="mean squared error difference per origin", higher_is_better=False, statistic=1.6,
+                    detail="DM statistic 1.600 over 36 origins, horizon 7")
+
+
+def test_the_reported_case_shows_the_tests_own_interval() -> None:
+    """RMSE clearly lower by the point estimate, DM p = 0.051: the interval shown is DM's, it
+    reaches above 0, and the verdict is REJECT without contradiction."""
+    found = decided({"rmse": 90.0}, {"rmse": 101.3}, dm_decision(0.051, (-412.3, 8.1)))
+    verdict, reasons = decide(forecasting_policy(), found)
+    assert verdict is Verdict.REJECT
+    assert reasons[0] == "rmse improved: 101.3000 -> 90.0000 (-11.3000)"
+    assert reasons[1] == (
+        "diebold-mariano test: one-sided p = 0.051 >= alpha 0.05, not significant (DM statistic 1.600 over 36 "
+        "origins, horizon 7; 90% interval of the mean squared error difference per origin [-412.3000, +8.1000] "
+        "does not lie entirely below 0)")
+    assert found.intervals["rmse"] == [-412.3, 8.1]
+    assert (found.interval_level["rmse"], found.p_values["rmse"]) == (pytest.approx(0.9), 0.051)
+    assert found.interval_method["rmse"] == "diebold-mariano: mean squared error difference per origin"
+    document = found.as_document()
+    assert document["decision"]["interval"] == [-412.3, 8.1]
+    assert document["decision"]["significant"] is False and document["decision"]["better"] == "lower"
+
+
+def test_significant_decision_says_where_its_interval_lies() -> None:
+    found = decided({"rmse": 90.0}, {"rmse": 101.3}, dm_decision(0.004, (-412.3, -50.0)))
+    verdict, reasons = decide(forecasting_policy(), found)
+    assert verdict is Verdict.PROMOTE
+    assert "p = 0.004 < alpha 0.05, significant" in reasons[1]
+    assert reasons[1].endswith("[-412.3000, -50.0000] lies below 0)")
+
+
+@pytest.mark.parametrize(("p", "shown"), [(0.0499, "0.0499 <"), (0.0504, "0.0504 >="), (0.05, "0.05 >="),
+                                          (0.04999999, "0.04999999 <"), (0.2, "0.2 >=")])
+def test_printed_p_value_compares_with_alpha_as_the_p_value_does(p: float, shown: str) -> None:
+    _, reasons = decide(forecasting_policy(), evidence({"rmse": 90.0}, {"rmse": 100.0}, p=p, primary="rmse"))
+    assert f"p = {shown} alpha 0.05" in reasons[1]
+
+
+def test_no_test_shows_the_bootstrap_interval_with_its_label() -> None:
+    found = evidence({**GOOD_OLD, "accuracy": 0.85}, GOOD_OLD)
+    found.intervals["accuracy"] = [-0.01, 0.09]
+    found.interval_level["accuracy"] = 0.95
+    found.interval_method["accuracy"] = "paired bootstrap over golden rows, 2000 resamples"
+    verdict, reasons = decide(classification_policy(test="none"), found)
+    assert verdict is Verdict.PROMOTE
+    assert reasons[0] == ("accuracy improved: 0.8000 -> 0.8500 (+0.0500, 95% interval of the difference "
+                          "[-0.0100, +0.0900] by paired bootstrap over golden rows, 2000 resamples)")
+
+
+def test_a_guardrail_undefined_on_the_golden_set_is_said() -> None:
+    policy = resolve_policy(PolicySettings(guardrails={"mape": 0.1}, test="none"), "regression", "m")
+    verdict, reasons = decide(policy, evidence({"rmse": 1.0}, {"rmse": 2.0}, primary="rmse"))
+    assert verdict is Verdict.PROMOTE
+    assert "guardrail mape not checked: it is not defined on this golden set" in reasons

@@ -115,9 +115,7 @@ def _document(model: str, run_id: str, policy: dict[str, Any], data: Split, evid
         "version": None,
         "challenger": {"run_id": run_id, "metrics": evidence.challenger},
         "champion": champion,
-        "deltas": evidence.deltas,
-        "intervals": evidence.intervals,
-        "p_values": evidence.p_values,
+        **evidence.as_document(),  # deltas, intervals (with their method and level), p_values, decision
         "policy": policy,
         "golden_set": data.describe(),
         "evaluated_at": datetime.now(UTC).isoformat(timespec="seconds"),
