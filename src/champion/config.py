@@ -236,6 +236,14 @@ class ModelSettings(_Settings):
             return {k: {"type": v} if isinstance(v, str) else v for k, v in value.items()}
         return value
 
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) != 1 or value in "\"\r\n"):
+            raise ValueError(f"{value!r}: the field separator is one character other than a quote or a line "
+                             "break, e.g. \",\", \";\", \"|\" or \"\\t\" (a tab)")
+        return value
+
     @model_validator(mode="after")
     def _columns_known(self) -> ModelSettings:
         named = [self.target, *self.id, *self.split_by, *self.features]

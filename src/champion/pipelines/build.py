@@ -19,7 +19,15 @@ def build(
     progress: Progress = silent,
     out_dir: Path | None = None,
 ) -> RegisterResult:
-    """Train a challenger, gate it against the champion, register it only if it wins."""
+    """Train a challenger, gate it against the champion, register it only if it wins.
+
+    The result's document is the evaluation plus `data`: the rows trained and evaluated on
+    and the duplicate rows skipped (shown by the CLI, in --json too)."""
     trained = train(ws, model, overrides, progress, out_dir)
     evaluation = evaluate(ws, model, trained.run_id, trained, progress, out_dir)
-    return register(ws, model, trained.run_id, evaluation, trained, progress, out_dir)
+    result = register(ws, model, trained.run_id, evaluation, trained, progress, out_dir)
+    data = trained.metric_document["data"]
+    result.document = {**result.document, "data": {
+        "rows": data["rows"], "files": len(data["files"]), "duplicates_dropped": data["duplicates_dropped"],
+        "duplicates_by_file": data["duplicates_by_file"], "duplicates": data["duplicates"]}}
+    return result
