@@ -290,3 +290,45 @@ def test_assemble_series_gap_after_several_equal_files(tmp_path: Path, series: M
     with pytest.raises(DataError) as caught:
         assemble([read_data_file(p, series) for p in paths], series, tmp_path)
     assert "2014-01-05" in caught.value.reason
+
+
+# --- values the reader once crashed on ---------------------------------------------------
+
+
+def test_date_times_with_and_without_a_time_zone_in_one_column(tmp_path: Path, spam: ModelSettings) -> None:
+    content = HEADER + "c1,Ann,2014-01-01T10:00:00+00:00,a,0\nc2,Bob,2014-01-01T11:00:00,b,1\n"
+    error = fail(write(tmp_path, "tz.csv", content), spam)
+    assert (error.row, error.line, error.column) == (2, 3, "DATE")
+    assert error.reason == ("2014-01-01T11:00:00: no time zone here, while the column's first value "
+                            "(2014-01-01T10:00:00+00:00) has one: give every value a time zone, or none")
+
+
+def test_date_times_with_different_offsets_are_kept_in_utc(tmp_path: Path, spam: ModelSettings) -> None:
+    content = HEADER + "c1,Ann,2014-01-01T10:00:00+01:00,a,0\nc2,Bob,2014-07-01T10:00:00+02:00,b,1\n"
+    frame = read_data_file(write(tmp_path, "offsets.csv", content), spam).frame
+    assert str(frame["DATE"].dt.tz) == "UTC"
+    assert list(frame["DATE"]) == [pd.Timestamp("2014-01-01T09:00:00Z"), pd.Timestamp("2014-07-01T08:00:00Z")]
+
+
+def test_an_integer_beyond_64_bits(tmp_path: Path) -> None:
+    model = ModelSettings.model_validate({
+        "recipe": "text-classifier", "data": ["*.csv"], "target": "y", "labels": [0, 1], "features": ["n"],
+        "columns": {"n": "integer", "y": "label"}})
+    error = fail(write(tmp_path, "big.csv", "n,y\n1,0\n" + "9" * 30 + ",1\n"), model)
+    assert (error.row, error.column) == (2, "n")
+    assert "out of range" in error.reason
+
+
+def test_a_long_bad_value_is_shortened_in_the_message(tmp_path: Path, spam: ModelSettings) -> None:
+    error = fail(write(tmp_path, "long.csv", HEADER + "c1,Ann,,text," + "7" * 10_000 + "\n"), spam)
+    assert "(10,000 characters)" in error.reason
+    assert len(error.reason) < 300
+
+
+def test_a_series_with_an_empty_date(tmp_path: Path, series: ModelSettings) -> None:
+    nullable = series.model_copy(update={"columns": {**series.columns, "TransactionDate":
+                                                     series.columns["TransactionDate"].model_copy(
+                                                         update={"nullable": True})}})
+    error = fail(write(tmp_path, "nodate.csv", TS_HEADER + "2013-01-01,1\n,2\n2013-01-02,3\n"), nullable)
+    assert (error.row, error.column) == (2, "TransactionDate")
+    assert "needs a date in every row" in error.reason

@@ -152,7 +152,8 @@ def _fast_label(cells: list[Any], model: ModelSettings) -> list[Any]:
     return [spelled[cell] for cell in cells]
 
 
-_NULLABLE_FAST: dict[str, Callable[[str], Any]] = {"integer": int, "number": float, "date": date.fromisoformat, "datetime": datetime.fromisoformat}
+_NULLABLE_FAST: dict[str, Callable[[str], Any]] = {
+    "integer": int, "number": float, "date": date.fromisoformat, "datetime": datetime.fromisoformat}
 
 
 def _fast_with_empty(cells: list[Any], kind: str) -> list[Any] | None:

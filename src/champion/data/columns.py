@@ -33,17 +33,15 @@ class Problem:
 
 
 class FileProblems(DataError):
-    """Several problems in one file; the message shows the first few (and `hint`, if any)."""
+    """Several problems in one file; the message shows the first few."""
 
-    def __init__(self, file: Path, problems: list[Problem], hint: str | None = None) -> None:
+    def __init__(self, file: Path, problems: list[Problem]) -> None:
         first, rest = problems[0], problems[1:]
         message = first.message
         if rest:
             shown = "; ".join(_short(p) for p in rest[: MAX_PROBLEMS_SHOWN - 1])
             ellipsis = "; ..." if len(rest) >= MAX_PROBLEMS_SHOWN else ""
             message += f" ({len(rest)} more: {shown}{ellipsis})"
-        if hint:
-            message += f"; {hint}"
         super().__init__(message, file=file, row=first.row, line=first.line, column=first.column)
         self.problems = problems
 

@@ -57,8 +57,7 @@ def read_delimited(path: Path, raw: bytes, model: ModelSettings, model_name: str
         values[name] = column
     if problems:
         problems.sort(key=lambda p: p[:2])
-        shape = problems[0][1] == -1  # a row of the wrong width: perhaps the wrong separator
-        raise FileProblems(path, [p for _, _, p in problems], hint() if shape else None)
+        raise FileProblems(path, [p for _, _, p in problems])
     return ReadColumns(values, RowNumbers(r for r, _, _ in good), RowNumbers(line for _, line, _ in good))
 
 

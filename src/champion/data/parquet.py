@@ -91,7 +91,8 @@ def column_names(raw: bytes) -> list[str]:
         return []
 
 
-def _convert(pa: Any, chunked: pa.ChunkedArray, spec: ColumnSpec, model: ModelSettings) -> tuple[Any, list[tuple[int, str]]]:
+def _convert(pa: Any, chunked: pa.ChunkedArray, spec: ColumnSpec,
+             model: ModelSettings) -> tuple[Any, list[tuple[int, str]]]:
     array = chunked.combine_chunks()
     kind = array.type
     if pa.types.is_dictionary(kind):
@@ -122,7 +123,8 @@ def _convert(pa: Any, chunked: pa.ChunkedArray, spec: ColumnSpec, model: ModelSe
             if timestamps:
                 array = array.cast(pa.timestamp("us", kind.tz), safe=False)  # Python's precision
             return _times(array.to_pylist(), spec)
-    raise _Mismatch(f"the Parquet column holds {kind} values; a {spec.type} column needs {_NEEDS[spec.type]}")
+    article = "an" if spec.type == "integer" else "a"
+    raise _Mismatch(f"the Parquet column holds {kind} values; {article} {spec.type} column needs {_NEEDS[spec.type]}")
 
 
 def _numbers(items: list[Any], spec: ColumnSpec, whole: bool) -> tuple[list[Any], list[tuple[int, str]]]:
@@ -134,11 +136,8 @@ def _numbers(items: list[Any], spec: ColumnSpec, whole: bool) -> tuple[list[Any]
             if not spec.nullable:
                 problems.append((position, "empty value"))
         elif whole:
-            if isinstance(item, int) and abs(item) <= _INT64_MAX:
-                value = item
-            elif not isinstance(item, int) and math.isfinite(item) and item == int(item) and abs(int(item)) <= _INT64_MAX:
-                value = int(item)
-            else:
+            value = _whole(item)
+            if value is None:
                 problems.append((position, f"{item} is not an integer (or out of the 64-bit range)"))
         else:
             number = float(item)
@@ -148,6 +147,15 @@ def _numbers(items: list[Any], spec: ColumnSpec, whole: bool) -> tuple[list[Any]
                 problems.append((position, f"{item} is not a finite number"))
         values.append(value)
     return values, problems
+
+
+def _whole(item: Any) -> int | None:
+    """`item` as an integer when it is a whole number within 64 bits, else None."""
+    if not isinstance(item, int):
+        if not math.isfinite(item) or item != int(item):
+            return None
+        item = int(item)
+    return item if -_INT64_MAX - 1 <= item <= _INT64_MAX else None
 
 
 def _times(items: list[Any], spec: ColumnSpec) -> tuple[list[Any], list[tuple[int, str]]]:

@@ -106,7 +106,7 @@ def read_feedback_file(settings: ModelSettings, path: Path) -> list[Feedback]:
             if row is not None and row < 0:
                 raise DataError(f"row {row}: a row within a request counts from 0", file=path, row=numbers[i],
                                 line=frame.attrs["line"][i], column=ROW)
-        return [Feedback(a, request_id=str(r), row=None if n is None else int(n))
+        return [Feedback(a, request_id=str(r), row=None if n is None or n != n else int(n))  # NaN: no row
                 for a, r, n in zip(actual, values[REQUEST_ID], rows, strict=True)]
     kinds = [spec.type for spec in keys.values()]
     keyed = zip(actual, zip(*(values[name] for name in keys), strict=True), strict=True)
