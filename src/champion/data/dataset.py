@@ -104,7 +104,7 @@ def _skipped(files: list[ValidatedFile], frame: pd.DataFrame, keys: pd.Series, d
         for label in f.frame.index.tolist():
             rows.append(numbers[label])
             lines.append(starts[label])
-    first = pd.Series(np.arange(len(keys))).groupby(keys.to_numpy()).transform("first").to_numpy()
+    first = pd.Series(np.arange(len(keys))).groupby(keys.to_numpy(), dropna=False).transform("first").to_numpy()
     names = frame["_file"].to_numpy()
     return [SkippedRow(str(names[i]), int(rows[i]), lines[i], str(keys.iloc[i]), str(names[first[i]]),
                        int(rows[first[i]])) for i in dropped.nonzero()[0].tolist()]

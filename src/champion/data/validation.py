@@ -141,7 +141,7 @@ def _duplicates(path: Path, frame: pd.DataFrame, model: ModelSettings) -> list[D
     if not repeated.any():
         return []
     rows, lines = frame.attrs["row"], frame.attrs["line"]
-    positions = pd.Series(range(len(keys))).groupby(keys.to_numpy()).transform("first").to_numpy()
+    positions = pd.Series(range(len(keys))).groupby(keys.to_numpy(), dropna=False).transform("first").to_numpy()
     found: list[Duplicate] = []
     for position in repeated.nonzero()[0].tolist():
         first, key = int(positions[position]), keys.iloc[position]
