@@ -6,7 +6,7 @@ import csv
 import hashlib
 import io
 import tempfile
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -384,7 +384,7 @@ AWKWARD = st.one_of(
     st.integers().map(str),
     st.floats().map(repr),
     st.dates().map(str),
-    st.datetimes(timezones=st.sampled_from([None, timezone.utc, timezone(timedelta(hours=-3))])).map(
+    st.datetimes(timezones=st.sampled_from([None, UTC, timezone(timedelta(hours=-3))])).map(
         lambda d: d.isoformat()),
 )
 TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=10)
@@ -471,7 +471,7 @@ def _arrow_values(draw: st.DrawFn, kind: str, count: int, spec: ColumnSpec | Non
         case "timestamp_s":
             return pa.array(values(st.datetimes()), pa.timestamp("s"))
         case "timestamp_ns_utc":
-            moments = st.datetimes(datetime(1900, 1, 1), datetime(2200, 1, 1), timezones=st.just(timezone.utc))
+            moments = st.datetimes(datetime(1900, 1, 1), datetime(2200, 1, 1), timezones=st.just(UTC))
             return pa.array(values(moments), pa.timestamp("ns", tz="UTC"))
         case "decimal":
             return pa.array(values(st.decimals(-1000, 1000, places=2)), pa.decimal128(10, 2))

@@ -15,13 +15,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import TEMPLATES, cli
 
 from champion.config import ModelSettings, load_config
 from champion.data.dataset import assemble
 from champion.data.validation import FileProblems, read_data_file, read_header
 from champion.errors import ConfigError, DataError
 from champion.pipelines.feedback import read_feedback_file
-from conftest import TEMPLATES, cli
 
 SPAM_HEADER = ["COMMENT_ID", "AUTHOR", "DATE", "CONTENT", "CLASS"]
 SPAM_ROWS = [
