@@ -74,21 +74,21 @@ class ReadColumns:
     """The physical line where each row starts (None for formats without lines)."""
 
 
-def check_header(path: Path, names: list[str], model: ModelSettings, what: str,
+def check_header(path: Path, names: list[str], model: ModelSettings, where: str,
                  hint: Callable[[], str | None]) -> None:
-    """Every declared column present once among `names` (`what` says where they come from,
-    e.g. "header"); a missing one gets `hint()` (what the file looks like) when there is one."""
+    """Every declared column present once among `names` (`where` they come from: "the header",
+    "the file"); a missing one gets `hint()` (what the file looks like) when there is one."""
     seen: set[str] = set()
     for name in names:
         if name in seen and name in model.columns:
-            raise DataError(f"column appears twice in the {what}", file=path, column=name)
+            raise DataError(f"column appears twice in {where}", file=path, column=name)
         seen.add(name)
     missing = [name for name in model.columns if name not in seen]
     if missing:
         advice = hint()
         raise DataError(
             f"required column{'s' if len(missing) > 1 else ''} missing: {', '.join(map(show_name, missing))}"
-            f" ({what} has: {show_names(names)})" + (f"; {advice}" if advice else ""),
+            f" ({where} has: {show_names(names)})" + (f"; {advice}" if advice else ""),
             file=path,
             column=missing[0],
         )

@@ -33,7 +33,7 @@ def read_delimited(path: Path, raw: bytes, model: ModelSettings, model_name: str
         return formats.delimiter_hint(text, delimiter, list(model.columns), path, model_name)
 
     header, records = _parse(path, text, delimiter, hint)
-    check_header(path, header, model, "header", hint)
+    check_header(path, header, model, "the header", hint)
     if not records:
         raise DataError("the file has a header but no data rows", file=path)
 

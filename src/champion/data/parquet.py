@@ -49,8 +49,9 @@ def read_parquet(path: Path, raw: bytes, model: ModelSettings, model_name: str |
         raise DataError(f"not a readable Parquet file: {_reason(exc)}", file=path) from None
     names = [name.strip() for name in stored]
     check_header(path, names, model, "the file", lambda: None)
+    wanted = {name: stored[names.index(name)] for name in model.columns}
     try:
-        table = parquet_file.read(columns=[stored[names.index(name)] for name in model.columns], use_threads=False)
+        table = parquet_file.read(columns=list(wanted.values()), use_threads=False)
     except _ERRORS as exc:
         raise DataError(f"not a readable Parquet file: {_reason(exc)}", file=path) from None
     count = table.num_rows
@@ -60,7 +61,7 @@ def read_parquet(path: Path, raw: bytes, model: ModelSettings, model_name: str |
     problems: list[tuple[int, int, Problem]] = []
     for order, (name, spec) in enumerate(model.columns.items()):
         try:
-            column, failed = _convert(pa, table.column(order), spec, model)
+            column, failed = _convert(pa, table.column(wanted[name]), spec, model)
         except _Mismatch as exc:
             problems.append((0, order, Problem(None, None, name, str(exc))))
             continue
