@@ -112,7 +112,8 @@ def ingest_summary(report: dict[str, Any]) -> None:
         for d in dupes[:SHOWN_DUPLICATES]:
             line = f" (line {d['line']})" if d.get("line") is not None else ""
             identity = str(d["identity"]).replace("\x1f", " | ")
-            console.print(escape(f"  skipped row {d['row']}{line}: identity {identity}, first seen in {d['first_seen']}"))
+            first = d["first_seen"]
+            console.print(escape(f"  skipped row {d['row']}{line}: identity {identity}, first seen in {first}"))
         if len(dupes) > SHOWN_DUPLICATES:
             console.print(f"  ... and {len(dupes) - SHOWN_DUPLICATES:,} more (--json lists them all)")
     console.print(f"dataset of {report['model']}: {report['rows_before']:,} -> {report['rows_after']:,} rows")
