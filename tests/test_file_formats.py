@@ -191,6 +191,12 @@ def test_a_file_of_another_kind_is_named_by_its_first_bytes(tmp_path: Path, spam
     assert expected in error.reason
 
 
+def test_text_that_starts_like_parquet_is_still_text(tmp_path: Path) -> None:
+    model = ModelSettings.model_validate({"recipe": "text-classifier", "data": ["*"], "target": "y",
+                                          "labels": [0, 1], "columns": {"PAR1": "text", "y": "label"}})
+    assert read_data_file(write(tmp_path, "par.csv", "PAR1,y\nfirst,0\n"), model).rows == 1
+
+
 # ---- Parquet ------------------------------------------------------------------------------------
 def parquet(folder: Path, name: str, columns: dict[str, Any]) -> Path:
     path = folder / name

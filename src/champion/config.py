@@ -218,7 +218,7 @@ class ModelSettings(_Settings):
     """Forecasting: the series' period (pandas offset alias, e.g. D, W, MS)."""
     delimiter: str | None = None
     """Field separator of the model's text data files (one character, e.g. `";"` or `"\\t"`).
-    Unset: `,` for `.csv` files and a tab for `.tsv` and `.tab` files. Parquet files
+    Unset: a tab for `.tsv` and `.tab` files, `,` for others (`.csv`, `.txt`). Parquet files
     (`.parquet`, `.pq`) carry their own types and need none."""
     params: dict[str, int | float | str | bool | None] = Field(default_factory=dict)
     """Recipe parameters (overridden per run by `--param KEY=VALUE`)."""

@@ -27,8 +27,8 @@ Hint = Callable[[], "str | None"]
 _NAMES = {",": "comma-separated", "\t": "tab-separated", ";": "semicolon-separated", "|": "pipe-separated"}
 
 # First bytes of formats that are not text (or not UTF-8 text), and what to do about each.
+PARQUET = "a Parquet file: name it .parquet (or .pq) and it is read as Parquet"
 _MAGIC: list[tuple[bytes, str]] = [
-    (b"PAR1", "a Parquet file: name it .parquet (or .pq) and it is read as Parquet"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel 97-2003 workbook: save the sheet as CSV UTF-8 or Parquet"),
     (b"\x1f\x8b", "gzip-compressed: decompress it first (gunzip FILE)"),
     (b"BZh", "bzip2-compressed: decompress it first (bunzip2 FILE)"),
@@ -65,6 +65,8 @@ def settings_place(model_name: str | None) -> str:
 
 def recognize(raw: bytes) -> str | None:
     """What a file that is not delimited UTF-8 text is, by its first bytes, and what to do."""
+    if len(raw) >= 12 and raw.startswith(b"PAR1") and raw.endswith(b"PAR1"):
+        return PARQUET
     for magic, what in _MAGIC:
         if raw.startswith(magic):
             return what
@@ -146,7 +148,7 @@ def _toml(delimiter: str) -> str:
 def text_hint(raw: bytes, path: Path, model_name: str | None) -> str:
     """For a file named as Parquet that is not: what it seems to be instead."""
     what = recognize(raw)
-    if what is not None and not what.startswith("a Parquet"):
+    if what is not None and what != PARQUET:
         return f"it looks like {what}"
     try:
         text = raw[:_SNIFF_CHARS].decode("utf-8-sig")
