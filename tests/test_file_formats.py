@@ -440,3 +440,14 @@ def test_build_shows_the_duplicates_of_declared_files(make_project) -> None:  # 
     shown = cli("train", "--project", str(project), "-q")
     assert "2 duplicate rows skipped" in shown.stdout
     assert "eminem.parquet row 284 repeats its row 283" in shown.stdout
+
+
+def test_retrain_shows_what_its_ingest_skipped(make_project) -> None:  # type: ignore[no-untyped-def]
+    project = make_project()
+    psy = (project / "data" / "initial" / "Youtube01-Psy.csv").read_text(encoding="utf-8")
+    again = write(project, "psy-again.csv", psy + "fresh-id,someone,,a brand new comment,0\n")
+    result = cli("retrain", "--new-data", str(again), "--no-release", "--project", str(project), "-q")
+    assert result.code in (0, 3), result.stdout + result.stderr
+    assert "added: " in result.stdout and "350 duplicate rows skipped" in result.stdout
+    assert "... and 345 more" in result.stdout
+    assert "data: 1,139 rows from 4 files; 350 duplicate rows skipped" in result.stdout
