@@ -112,8 +112,10 @@ def test_a_delimiter_that_is_not_one_plain_character_is_a_config_error(tmp_path:
 def test_a_tab_separated_file_read_as_csv_says_so(tmp_path: Path, spam: ModelSettings) -> None:
     # The reported case: quoted text in a TSV, read as CSV, broke with "',' expected after '"'".
     rows = [SPAM_HEADER, ["c1", "Ann", "", "fine", "0"], ["c2", "Bob", "", "x", "1"]]
-    text = delimited(rows, "\t") + 'c3\tCy\t\t"quoted" and more\t0\n'
+    text = delimited(rows, "\t") + '"c3"\t"Cy"\t""\t"she said ""hi"""\t"0"\n'  # as QUOTE_ALL writes
     error = fail(write(tmp_path, "comments.csv", text), spam)
+    assert error.reason.startswith("broken comma-separated text: ',' expected after '\"'")
+    assert (error.row, error.line) == (3, 4)
     assert "the file looks tab-separated" in error.reason
     assert 'set delimiter = "\\t" in [models.spam] (or name it .tsv)' in error.reason
 
