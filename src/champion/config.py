@@ -319,7 +319,7 @@ class ModelSettings(_Settings):
     """Forecasting: the series' period (pandas offset alias, e.g. D, W, MS)."""
     delimiter: str | None = None
     """Field separator of the model's text data files (one character, e.g. `";"` or `"\\t"`).
-    Unset: `,` for `.csv` files and a tab for `.tsv` and `.tab` files. Parquet files
+    Unset: a tab for `.tsv` and `.tab` files, `,` for others (`.csv`, `.txt`). Parquet files
     (`.parquet`, `.pq`) carry their own types and need none."""
     params: dict[str, int | float | str | bool | None] = Field(default_factory=dict)
     """Recipe parameters (overridden per run by `--param KEY=VALUE`)."""
@@ -335,6 +335,14 @@ class ModelSettings(_Settings):
             if not value:
                 raise ValueError("declare at least one column")
             return {k: {"type": v} if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) != 1 or value in "\"\r\n"):
+            raise ValueError(f"{value!r}: the field separator is one character other than a quote or a line "
+                             "break, e.g. \",\", \";\", \"|\" or \"\\t\" (a tab)")
         return value
 
     @model_validator(mode="after")

@@ -92,7 +92,8 @@ def init(
 @app.command()
 def ingest(
     model: Annotated[str, typer.Argument(help="Model whose dataset grows.")],
-    data_files: Annotated[list[Path], typer.Argument(help="CSV files to validate and add.", metavar="FILE...")],
+    data_files: Annotated[list[Path], typer.Argument(help="Data files (CSV, TSV, Parquet) to validate and add.",
+                                                        metavar="FILE...")],
     project: ProjectOpt = Path("."),
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -111,12 +112,7 @@ def ingest(
         if as_json:
             render.print_json(report.as_dict())
             return
-        for f in report.files:
-            dupes = f" ({len(f.duplicate_rows)} duplicate row(s) skipped)" if f.duplicate_rows else ""
-            render.console.print(f"{f.status}: {f.file}, {f.rows} rows{dupes}")
-            for d in f.duplicate_rows[:10]:
-                render.console.print(f"  duplicate: row {d['row']} (line {d['line']}), first seen in {d['first_seen']}")
-        render.console.print(f"dataset of {report.model}: {report.rows_before} -> {report.rows_after} rows")
+        render.ingest_summary(report.as_dict())
 
 
 @app.command()
@@ -139,6 +135,7 @@ def train(
         if as_json:
             render.print_json({**result.metric_document, "metric_file": str(result.metric_file)})
             return
+        render.data_summary(result.metric_document["data"])
         render.console.print(render.metrics_table(result.metrics, None))
         render.console.print(f"run [bold]{result.run_id}[/]; metrics in {result.metric_file}")
         render.console.print(f"next: champion evaluate {result.model} --run {result.run_id}")

@@ -18,7 +18,7 @@ from champion.cli.options import JsonOpt, ProjectOpt, log_dir, workspace
 @app.command()
 def feedback(
     model: Annotated[str, typer.Argument(help="Model the actual values are for.")],
-    data_file: Annotated[Path, typer.Argument(help="CSV file with the actual values.", metavar="FILE")],
+    data_file: Annotated[Path, typer.Argument(help="File with the actual values (CSV, TSV, Parquet).", metavar="FILE")],
     env: Annotated[str, typer.Option("--env", "-e", help="Environment whose predictions they are.")] = "production",
     project: ProjectOpt = Path("."),
     as_json: JsonOpt = False,

@@ -199,7 +199,7 @@ def rollback(
 @app.command()
 def retrain(
     model: ModelArg = None,
-    new_data: Annotated[list[Path] | None, typer.Option("--new-data", help="CSV file(s) to ingest first (repeatable).")] = None,
+    new_data: Annotated[list[Path] | None, typer.Option("--new-data", help="Data file(s) to ingest first (repeatable).")] = None,
     no_release: Annotated[bool, typer.Option("--no-release",
                                              help="Register a winning challenger but do not release it.")] = False,
     project: ProjectOpt = Path("."),
@@ -220,6 +220,8 @@ def retrain(
         if as_json:
             render.print_json(result)
         else:
+            if result.get("ingest"):
+                render.ingest_summary(result["ingest"])
             render.evaluation_summary(result["build"])
             if result.get("release"):
                 render.release_summary(result["release"])

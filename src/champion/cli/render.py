@@ -70,7 +70,57 @@ def metrics_table(challenger: dict[str, float], champion: dict[str, float] | Non
     return table
 
 
+SHOWN_DUPLICATES = 5
+"""Duplicate rows listed on the terminal; --json and metric.json have more."""
+
+
+def data_summary(data: dict[str, Any] | None) -> None:
+    """One line: the rows a model was built from, and the duplicate rows skipped (first few)."""
+    if not data:
+        return
+    files = data["files"] if isinstance(data["files"], int) else len(data["files"])
+    line = f"data: {data['rows']:,} rows from {files} file{'s' if files != 1 else ''}"
+    dropped = int(data.get("duplicates_dropped") or 0)
+    if dropped:
+        counts = sorted((data.get("duplicates_by_file") or {}).items(), key=lambda item: -item[1])
+        by_file = ", ".join(f"{_base(name)} {count:,}" for name, count in counts[:3])
+        by_file += ", ..." if len(counts) > 3 else ""
+        first = (data.get("duplicates") or [None])[0]
+        line += (f"; {dropped:,} duplicate row{'s' if dropped != 1 else ''} skipped, an earlier row having the same "
+                 f"identity ({by_file})" + (f", the first: {_skipped_row(first)}" if first else ""))
+    console.print(escape(line))
+
+
+def _skipped_row(d: dict[str, Any]) -> str:
+    line = f" (line {d['line']})" if d.get("line") is not None else ""
+    first = d["first_seen"]
+    where = f"its row {first['row']}" if first["file"] == d["file"] else f"{_base(first['file'])} row {first['row']}"
+    return f"{_base(d['file'])} row {d['row']}{line} repeats {where}"
+
+
+def _base(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
+
+
+def ingest_summary(report: dict[str, Any]) -> None:
+    """Each file's outcome with the duplicate rows skipped (counts, then the first few)."""
+    for f in report["files"]:
+        dupes = f["duplicate_rows"]
+        count = f" ({len(dupes):,} duplicate row{'s' if len(dupes) != 1 else ''} skipped: the identity is " \
+                "already in the dataset or earlier in the file)" if dupes else ""
+        console.print(escape(f"{f['status']}: {f['file']}, {f['rows']:,} rows{count}"))
+        for d in dupes[:SHOWN_DUPLICATES]:
+            line = f" (line {d['line']})" if d.get("line") is not None else ""
+            identity = str(d["identity"]).replace("\x1f", " | ")
+            first = d["first_seen"]
+            console.print(escape(f"  skipped row {d['row']}{line}: identity {identity}, first seen in {first}"))
+        if len(dupes) > SHOWN_DUPLICATES:
+            console.print(f"  ... and {len(dupes) - SHOWN_DUPLICATES:,} more (--json lists them all)")
+    console.print(f"dataset of {report['model']}: {report['rows_before']:,} -> {report['rows_after']:,} rows")
+
+
 def evaluation_summary(document: dict[str, Any]) -> None:
+    data_summary(document.get("data"))
     verdict = document["verdict"]
     champion = document.get("champion")
     label = f"champion v{champion['version']}" if champion else "champion"

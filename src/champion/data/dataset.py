@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import glob
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from champion.config import ModelSettings
@@ -25,6 +26,23 @@ class DataFileRecord:
         return {"path": self.path, "sha256": self.sha256, "rows": self.rows}
 
 
+@dataclass(frozen=True)
+class SkippedRow:
+    """A row left out of a dataset: an earlier row (of its file or an earlier file) has its
+    identity. Files are read in order: declared files, then ingested ones."""
+
+    file: str
+    row: int
+    line: int | None
+    identity: str
+    first_file: str
+    first_row: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {"file": self.file, "row": self.row, "line": self.line, "identity": self.identity,
+                "first_seen": {"file": self.first_file, "row": self.first_row}}
+
+
 @dataclass
 class Dataset:
     """The typed, deduplicated rows a model is trained and evaluated on."""
@@ -32,10 +50,19 @@ class Dataset:
     frame: pd.DataFrame
     files: list[DataFileRecord]
     duplicates_dropped: int
+    skipped: list[SkippedRow] = field(default_factory=list)
+    """The dropped rows, in file order (`duplicates_dropped` of them)."""
 
     @property
     def rows(self) -> int:
         return len(self.frame)
+
+    def duplicates_document(self, listed: int = 100) -> dict[str, object]:
+        """The skipped rows counted by file, and the first `listed` of them, for documents."""
+        by_file: dict[str, int] = {}
+        for skipped in self.skipped:
+            by_file[skipped.file] = by_file.get(skipped.file, 0) + 1
+        return {"duplicates_by_file": by_file, "duplicates": [s.as_dict() for s in self.skipped[:listed]]}
 
 
 def declared_files(root: Path, model_name: str, model: ModelSettings) -> list[Path]:
@@ -64,13 +91,29 @@ def assemble(files: list[ValidatedFile], model: ModelSettings, root: Path) -> Da
         deduplicated = deduplicated.sort_values(model.time, kind="stable").reset_index(drop=True)
         check_continuous(deduplicated, model, "the combined data")
     records = [DataFileRecord(_relative(f.path, root), f.sha256, f.rows) for f in files]
-    return Dataset(deduplicated, records, int((~first).sum()))
+    skipped = _skipped(files, frame, keys, (~first).to_numpy()) if not first.all() else []
+    return Dataset(deduplicated, records, len(skipped), skipped)
+
+
+def _skipped(files: list[ValidatedFile], frame: pd.DataFrame, keys: pd.Series, dropped: np.ndarray) -> list[SkippedRow]:
+    """Where each dropped row of the concatenated `frame` was, and where its identity was first."""
+    rows: list[int] = []
+    lines: list[int | None] = []
+    for f in files:  # a file's frame may be sorted (time series): its index labels its rows
+        numbers, starts = f.frame.attrs["row"], f.frame.attrs["line"]
+        for label in f.frame.index.tolist():
+            rows.append(numbers[label])
+            lines.append(starts[label])
+    first = pd.Series(np.arange(len(keys))).groupby(keys.to_numpy(), dropna=False).transform("first").to_numpy()
+    names = frame["_file"].to_numpy()
+    return [SkippedRow(str(names[i]), int(rows[i]), lines[i], str(keys.iloc[i]), str(names[first[i]]),
+                       int(rows[first[i]])) for i in dropped.nonzero()[0].tolist()]
 
 
 def load_dataset(root: Path, model_name: str, model: ModelSettings, ingested: list[Path]) -> Dataset:
     """Read and validate every file of the model's dataset."""
     paths = declared_files(root, model_name, model) + [p for p in ingested]
-    return assemble([read_data_file(p, model) for p in paths], model, root)
+    return assemble([read_data_file(p, model, model_name) for p in paths], model, root)
 
 
 def _reject_conflicts(frame: pd.DataFrame, keys: pd.Series, model: ModelSettings) -> None:

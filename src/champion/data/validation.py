@@ -1,39 +1,31 @@
 """Read one data file strictly: every problem names the file, row, line and column.
 
-Rows are numbered from 1 after the header, as a spreadsheet user counts records; `line` is
-the physical line in the file where the record starts (quoted text may span lines).
+A file is delimited text (CSV, TSV, any separator: `delimited`) or Parquet (`parquet`), by
+its name (`formats`); both give the declared columns as the same Python values, so the typed
+frame built here is the same whatever the format. Rows are numbered from 1 after the header,
+as a spreadsheet user counts records; `line` is the physical line in a text file where the
+record starts (quoted text may span lines), None in a Parquet file.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from champion.config import ColumnSpec, ModelSettings
+from champion.config import ModelSettings
+from champion.data import formats
+from champion.data.columns import FileProblems, Problem, ReadColumns
+from champion.data.delimited import decode, header_names, read_delimited
 from champion.data.keys import row_keys
+from champion.data.parquet import column_names, read_parquet
 from champion.errors import DataError
 
-MAX_PROBLEMS_SHOWN = 5
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with one cell or row."""
-
-    row: int | None
-    line: int | None
-    column: str | None
-    message: str
-
-    def as_error(self, file: Path) -> DataError:
-        return DataError(self.message, file=file, row=self.row, line=self.line, column=self.column)
+__all__ = ["Duplicate", "FileProblems", "Problem", "ValidatedFile", "check_continuous", "identity_keys",
+           "read_data_file", "read_header"]
 
 
 @dataclass(frozen=True)
@@ -41,7 +33,7 @@ class Duplicate:
     """A row whose identity was already seen (kept: the first one)."""
 
     row: int
-    line: int
+    line: int | None
     first_row: int
     key: str
     same_content: bool
@@ -61,60 +53,42 @@ class ValidatedFile:
         return len(self.frame)
 
 
-class FileProblems(DataError):
-    """Several problems in one file; the message shows the first few."""
-
-    def __init__(self, file: Path, problems: list[Problem]) -> None:
-        first, rest = problems[0], problems[1:]
-        message = first.message
-        if rest:
-            shown = "; ".join(_short(p) for p in rest[: MAX_PROBLEMS_SHOWN - 1])
-            ellipsis = "; ..." if len(rest) >= MAX_PROBLEMS_SHOWN else ""
-            message += f" ({len(rest)} more: {shown}{ellipsis})"
-        super().__init__(message, file=file, row=first.row, line=first.line, column=first.column)
-        self.problems = problems
-
-
-def _short(problem: Problem) -> str:
-    column = f", column {problem.column!r}" if problem.column else ""
-    return f"row {problem.row}{column}: {problem.message}"
-
-
-def read_data_file(path: Path, model: ModelSettings) -> ValidatedFile:
+def read_data_file(path: Path, model: ModelSettings, model_name: str | None = None) -> ValidatedFile:
     """Validate `path` against the model's columns and return its typed rows.
 
     Raises `DataError` naming file, row and column for: a missing or empty file, text that is
-    not UTF-8, missing columns, empty cells, values of the wrong type, unknown labels,
-    unparseable dates, identity conflicts and gaps in a time series.
+    not UTF-8 (or a file of another kind: the message says which), a separator other than
+    the model's (the message says which), missing columns, empty cells, values of the wrong
+    type, unknown labels, unparseable dates, identity conflicts and gaps in a time series.
+    `model_name` only makes messages name the settings to change (`[models.NAME]`).
     """
     raw = _read_bytes(path)
-    text = _decode(path, raw)
-    header, records = _parse_csv(path, text)
-    _check_header(path, header, model)
-    if not records:
-        raise DataError("the file has a header but no data rows", file=path)
-
-    index = {name: header.index(name) for name in model.columns}
-    values: dict[str, list[Any]] = {name: [] for name in model.columns}
-    problems: list[Problem] = []
-    for row, line, cells in records:
-        if len(cells) != len(header):
-            problems.append(Problem(row, line, None, f"has {len(cells)} fields, the header has {len(header)}"))
-            continue
-        for name, spec in model.columns.items():
-            value, problem = _convert(cells[index[name]], spec, model)
-            if problem:
-                problems.append(Problem(row, line, name, problem))
-            values[name].append(value)
-    if problems:
-        raise FileProblems(path, problems)
-
-    frame = _frame(values, model, records)
+    if formats.is_parquet(path):
+        columns = read_parquet(path, raw, model, model_name)
+    else:
+        columns = read_delimited(path, raw, model, model_name)
+    frame = _frame(columns, model)
     duplicates = _duplicates(path, frame, model)
     if model.time:
         frame = frame.sort_values(model.time, kind="stable")
         check_continuous(frame, model, path)
     return ValidatedFile(path=path, sha256=hashlib.sha256(raw).hexdigest(), frame=frame, duplicates=duplicates)
+
+
+def read_header(path: Path, model: ModelSettings) -> list[str]:
+    """The column names of a data file of any format, or [] when it cannot be read (reading
+    the file with `read_data_file` then says why)."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return []
+    if formats.is_parquet(path):
+        return column_names(raw)
+    try:
+        text = decode(path, raw)
+    except DataError:
+        return []
+    return header_names(text, formats.text_delimiter(path, model))
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -131,114 +105,29 @@ def _read_bytes(path: Path) -> bytes:
     return raw
 
 
-def _decode(path: Path, raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        bad = raw[exc.start : exc.start + 1].hex()
-        raise DataError(
-            f"not valid UTF-8 text (byte 0x{bad} at offset {exc.start}); save the file as UTF-8",
-            file=path,
-            line=line,
-        ) from None
-
-
-def _parse_csv(path: Path, text: str) -> tuple[list[str], list[tuple[int, int, list[str]]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader)
-    except (StopIteration, csv.Error) as exc:
-        raise DataError(f"no CSV header: {exc}", file=path) from None
-    records: list[tuple[int, int, list[str]]] = []
-    start = reader.line_num + 1
-    try:
-        for cells in reader:
-            if cells or reader.line_num != start:  # skip blank lines
-                if any(cell.strip() for cell in cells):
-                    records.append((len(records) + 1, start, cells))
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise DataError(f"broken CSV: {exc}", file=path, row=len(records) + 1, line=start) from None
-    return [h.strip() for h in header], records
-
-
-def _check_header(path: Path, header: list[str], model: ModelSettings) -> None:
-    seen: set[str] = set()
-    for name in header:
-        if name in seen and name in model.columns:
-            raise DataError("column appears twice in the header", file=path, column=name)
-        seen.add(name)
-    missing = [name for name in model.columns if name not in seen]
-    if missing:
-        raise DataError(
-            f"required column{'s' if len(missing) > 1 else ''} missing: {', '.join(missing)}"
-            f" (header has: {', '.join(header)})",
-            file=path,
-            column=missing[0],
-        )
-
-
-def _convert(cell: str, spec: ColumnSpec, model: ModelSettings) -> tuple[Any, str | None]:
-    """Return (value, None) or (None, what is wrong)."""
-    if spec.type not in ("text", "string"):
-        cell = cell.strip()
-    if cell == "" or (spec.type not in ("text", "string") and cell.lower() in ("nan", "null", "none")):
-        return (None, None) if spec.nullable else (None, "empty value")
-    try:
-        match spec.type:
-            case "string" | "text":
-                if "\x00" in cell:
-                    return None, "contains a NUL character"
-                return cell, None
-            case "integer":
-                return int(cell), None
-            case "number":
-                value = float(cell)
-                if value != value or value in (float("inf"), float("-inf")):
-                    return None, f"{cell!r} is not a finite number"
-                return value, None
-            case "date":
-                return date.fromisoformat(cell), None
-            case "datetime":
-                return datetime.fromisoformat(cell), None
-            case "label":
-                return _label(cell, model)
-    except ValueError:
-        expected = {"integer": "an integer", "number": "a number",
-                    "date": "a date (YYYY-MM-DD)", "datetime": "a date-time (ISO 8601)"}[spec.type]
-        return None, f"{cell!r} is not {expected}"
-    raise AssertionError(f"unhandled column type {spec.type}")  # pragma: no cover
-
-
-def _label(cell: str, model: ModelSettings) -> tuple[Any, str | None]:
-    for label in model.labels:
-        if cell == str(label):
-            return label, None
-    if model.labels and all(isinstance(label, int) for label in model.labels):
-        try:
-            number = float(cell)
-            if number.is_integer() and int(number) in model.labels:
-                return int(number), None
-        except ValueError:
-            pass
-    return None, f"label {cell!r} is not one of {list(model.labels)}"
-
-
-def _frame(values: dict[str, list[Any]], model: ModelSettings, records: list[tuple[int, int, list[str]]]) -> pd.DataFrame:
-    frame = pd.DataFrame(values)
+def _frame(columns: ReadColumns, model: ModelSettings) -> pd.DataFrame:
+    frame = pd.DataFrame(columns.values)
     for name, spec in model.columns.items():
         if spec.type in ("date", "datetime"):
-            frame[name] = pd.to_datetime(frame[name], errors="raise", format="mixed")
+            frame[name] = _times(frame[name])
         elif spec.type == "number":
             frame[name] = frame[name].astype("float64")
         elif spec.type == "integer" and not spec.nullable:
             frame[name] = frame[name].astype("int64")
         elif spec.type in ("string", "text"):
             frame[name] = frame[name].astype(object)
-    frame.attrs["row"] = [r for r, _, _ in records]
-    frame.attrs["line"] = [line for _, line, _ in records]
+    frame.attrs["row"] = columns.rows
+    frame.attrs["line"] = columns.lines
     return frame
+
+
+def _times(values: pd.Series) -> pd.Series:
+    try:
+        return pd.to_datetime(values, errors="raise", format="mixed")
+    except ValueError:
+        # Every value has a time zone (mixing aware and naive ones is refused earlier), but
+        # not all the same offset, e.g. summer and winter time: one column in UTC.
+        return pd.to_datetime(values, errors="raise", format="mixed", utc=True)
 
 
 def identity_keys(frame: pd.DataFrame, model: ModelSettings) -> pd.Series:
@@ -248,16 +137,17 @@ def identity_keys(frame: pd.DataFrame, model: ModelSettings) -> pd.Series:
 
 def _duplicates(path: Path, frame: pd.DataFrame, model: ModelSettings) -> list[Duplicate]:
     keys = identity_keys(frame, model)
+    repeated = keys.duplicated().to_numpy()
+    if not repeated.any():
+        return []
     rows, lines = frame.attrs["row"], frame.attrs["line"]
-    first_seen: dict[str, int] = {}
+    positions = pd.Series(range(len(keys))).groupby(keys.to_numpy(), dropna=False).transform("first").to_numpy()
     found: list[Duplicate] = []
-    for position, key in enumerate(keys):
-        if key not in first_seen:
-            first_seen[key] = position
-            continue
-        first = first_seen[key]
+    for position in repeated.nonzero()[0].tolist():
+        first, key = int(positions[position]), keys.iloc[position]
         same = frame.iloc[position].equals(frame.iloc[first])
-        if not same and model.target in frame and frame.iloc[position][model.target] != frame.iloc[first][model.target]:
+        if not same and model.target in frame and not _same(frame[model.target].iloc[position],
+                                                            frame[model.target].iloc[first]):
             raise DataError(
                 f"row {rows[first]} has the same identity ({key}) with another {model.target} value",
                 file=path, row=rows[position], line=lines[position], column=model.target,
@@ -266,10 +156,20 @@ def _duplicates(path: Path, frame: pd.DataFrame, model: ModelSettings) -> list[D
     return found
 
 
+def _same(a: Any, b: Any) -> bool:
+    return bool(a == b) or (pd.isna(a) and pd.isna(b))
+
+
 def check_continuous(frame: pd.DataFrame, model: ModelSettings, path: Path | str) -> None:
     """Raise if a time series misses a period of the model's frequency."""
     if model.time is None:
         return
+    empty = frame[model.time].isna().to_numpy()
+    if empty.any():
+        rows = frame.attrs.get("row")
+        label = int(frame.index[empty][0])
+        raise DataError("a time series needs a date in every row", file=path,
+                        row=rows[label] if rows else None, column=model.time)
     times = pd.DatetimeIndex(frame[model.time]).unique()
     if len(times) < 2:
         return

@@ -21,7 +21,15 @@ def build(
     replace_broken_champion: bool = False,
 ) -> RegisterResult:
     """Train a challenger, gate it against the champion, register it only if it wins (see
-    `evaluate` for `replace_broken_champion`)."""
+    `evaluate` for `replace_broken_champion`).
+
+    The result's document is the evaluation plus `data`: the rows trained and evaluated on
+    and the duplicate rows skipped (shown by the CLI, in --json too)."""
     trained = train(ws, model, overrides, progress, out_dir)
     evaluation = evaluate(ws, model, trained.run_id, trained, progress, out_dir, replace_broken_champion)
-    return register(ws, model, trained.run_id, evaluation, trained, progress, out_dir, replace_broken_champion)
+    result = register(ws, model, trained.run_id, evaluation, trained, progress, out_dir, replace_broken_champion)
+    data = trained.metric_document["data"]
+    result.document = {**result.document, "data": {
+        "rows": data["rows"], "files": len(data["files"]), "duplicates_dropped": data["duplicates_dropped"],
+        "duplicates_by_file": data["duplicates_by_file"], "duplicates": data["duplicates"]}}
+    return result

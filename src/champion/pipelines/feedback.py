@@ -14,7 +14,6 @@ So feedback may arrive before its prediction is written; it is counted as pendin
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from champion.config import ColumnSpec, ModelSettings
-from champion.data.validation import read_data_file
+from champion.data.validation import read_data_file, read_header
 from champion.errors import DataError, InputError
 from champion.pipelines.workspace import Workspace
 from champion.state.predictions import FeedbackRecord, row_key
@@ -82,14 +81,15 @@ def is_forecaster(settings: ModelSettings) -> bool:
     return not settings.features
 
 
-# ---- CSV files --------------------------------------------------------------------------------
+# ---- files -----------------------------------------------------------------------------------
 def read_feedback_file(settings: ModelSettings, path: Path) -> list[Feedback]:
-    """Validate a feedback CSV file; `DataError` naming file, row and column otherwise.
+    """Validate a feedback file (CSV, TSV, Parquet: as data files); `DataError` naming file, row
+    and column otherwise.
 
     Matches by `request_id` (+ optional `row`) when the header has it, else by the model's
     `id` columns (forecasters: its date column), else by its feature columns; the actual
     value is in the model's target column."""
-    way, keys = _key_columns(settings, _header(path), path)
+    way, keys = _key_columns(settings, read_header(path, settings), path)
     columns = {name: ColumnSpec(type=spec.type, nullable=name == ROW) for name, spec in keys.items()}
     columns[settings.target] = ColumnSpec(type=settings.columns[settings.target].type)
     # The file is read as a dataset of just these columns: the same parsing and messages as
@@ -106,7 +106,7 @@ def read_feedback_file(settings: ModelSettings, path: Path) -> list[Feedback]:
             if row is not None and row < 0:
                 raise DataError(f"row {row}: a row within a request counts from 0", file=path, row=numbers[i],
                                 line=frame.attrs["line"][i], column=ROW)
-        return [Feedback(a, request_id=str(r), row=None if n is None else int(n))
+        return [Feedback(a, request_id=str(r), row=None if n is None or n != n else int(n))  # NaN: no row
                 for a, r, n in zip(actual, values[REQUEST_ID], rows, strict=True)]
     kinds = [spec.type for spec in keys.values()]
     keyed = zip(actual, zip(*(values[name] for name in keys), strict=True), strict=True)
@@ -129,8 +129,8 @@ def _key_columns(settings: ModelSettings, header: list[str], path: Path) -> tupl
         return "id", {settings.time: settings.columns[settings.time]}
     if settings.id and all(c in header for c in settings.id):
         return "id", {c: settings.columns[c] for c in settings.id}
-    if all(c in header for c in settings.features) or not header:
-        # No header at all: the file cannot be read; reading it reports why.
+    if all(c in header for c in settings.features) or len(header) <= 1:
+        # No header, or one name (another separator?): reading the file reports what it looks like.
         return "features", {c: settings.columns[c] for c in settings.features}
     ways = [f"{REQUEST_ID} (+ optional {ROW})"]
     if settings.id:
@@ -141,14 +141,6 @@ def _key_columns(settings: ModelSettings, header: list[str], path: Path) -> tupl
     raise DataError(f"cannot tell which predictions the rows are for: the header needs {' or '.join(ways)}, "
                     f"plus {settings.target} (header has: {', '.join(header)})", file=path, column=missing)
 
-
-def _header(path: Path) -> list[str]:
-    """The file's header, or [] when it cannot be read (reading the file then says why)."""
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            return [name.strip() for name in next(csv.reader(handle))]
-    except (OSError, UnicodeDecodeError, StopIteration, csv.Error):
-        return []
 
 
 # ---- JSON bodies ------------------------------------------------------------------------------

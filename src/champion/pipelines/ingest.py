@@ -44,7 +44,8 @@ class IngestReport:
             "model": self.model,
             "rows_before": self.rows_before,
             "rows_after": self.rows_after,
-            "files": [vars(f) for f in self.files],
+            "duplicates_skipped": sum(len(f.duplicate_rows) for f in self.files),
+            "files": [{**vars(f), "duplicates_skipped": len(f.duplicate_rows)} for f in self.files],
         }
 
 
@@ -56,12 +57,12 @@ def ingest(ws: Workspace, model: str, files: list[Path], progress: Progress = si
     ws.recipe_class(model)  # configuration errors surface before any data work
     root = ws.project.root
     with progress.step(f"validating {len(files)} file(s)"):
-        incoming = [read_data_file(Path(f), settings) for f in files]
+        incoming = [read_data_file(Path(f), settings, model) for f in files]
     with ws.state.lock(f"data-{model}"):
         recorded = ws.state.ingested(model)
         existing_paths = declared_files(root, model, settings) + [root / r.path for r in recorded]
         with progress.step("checking against the current dataset"):
-            existing = [read_data_file(p, settings) for p in existing_paths]
+            existing = [read_data_file(p, settings, model) for p in existing_paths]
             known = {f.sha256 for f in existing}
             seen: dict[str, str] = {}  # identity -> name of the file that first had it
             for other in existing:
@@ -94,7 +95,7 @@ def _remember(seen: dict[str, str], file: ValidatedFile, settings: ModelSettings
 
 def _duplicates(file: ValidatedFile, seen: dict[str, str], settings: ModelSettings) -> list[dict[str, object]]:
     """Rows of `file` whose identity is already in the dataset (`seen`) or earlier in the file."""
-    found = [{"row": d.row, "line": d.line, "identity": d.key, "first_seen": f"row {d.first_row} of this file"}
+    found: list[dict[str, object]] = [{"row": d.row, "line": d.line, "identity": d.key, "first_seen": f"row {d.first_row} of this file"}
              for d in file.duplicates]
     rows, lines = file.frame.attrs["row"], file.frame.attrs["line"]
     keys = identity_keys(file.frame, settings)

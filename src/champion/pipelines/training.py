@@ -85,7 +85,7 @@ def train(
         recipe.extend_history(data.series)  # served forecasts start after the latest data
     data_hash = hashlib.sha256("".join(f.sha256 for f in dataset.files).encode()).hexdigest()
     data_doc = {"files": [f.as_dict() for f in dataset.files], "rows": dataset.rows,
-                "duplicates_dropped": dataset.duplicates_dropped, "sha256": data_hash,
+                "duplicates_dropped": dataset.duplicates_dropped, **dataset.duplicates_document(), "sha256": data_hash,
                 "split": data.describe()}
     commit = ws.git_commit()
     tags = {"champion.model": model, "champion.recipe": settings.recipe, "champion.actor": actor(),

@@ -6,6 +6,9 @@ edge turns it into a 4xx.
 
 from __future__ import annotations
 
+import math
+import reprlib
+import sys
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -14,6 +17,10 @@ from champion.errors import InputError
 from champion.serving.loaded import MAX_STEPS, InputColumn, LoadedModel, Rows
 
 _STRING_KINDS = ("text", "string", "label")
+_INT64 = (-(2**63), 2**63 - 1)
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+_REPR.maxlevel = 3
 
 
 def score_rows(model: LoadedModel, payload: Any, max_rows: int) -> Rows:
@@ -77,8 +84,8 @@ def score_steps(payload: Any) -> int:
 
 
 def check_steps(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
-        raise InputError(f"{where}: steps must be a whole number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not _whole(value):
+        raise InputError(f"{where}: steps must be a whole number, got {show(value)}")
     steps = int(value)
     if not 1 <= steps <= MAX_STEPS:
         raise InputError(f"{where}: steps must be between 1 and {MAX_STEPS}, got {steps}")
@@ -101,13 +108,23 @@ def check_value(column: InputColumn, value: Any, where: str) -> Any:
             except ValueError:
                 pass
         raise InputError(f"{where}: expected an ISO {column.kind} (e.g. 2024-05-31) for {column.name}, "
-                         f"got {_kind(value) if not isinstance(value, str) else repr(value[:40])}")
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value \
-            or value in (float("inf"), float("-inf")):
+                         f"got {_kind(value) if not isinstance(value, str) else show(value)}")
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise InputError(f"{where}: expected a number for {column.name}, got {_kind(value)}")
-    if column.kind == "integer" and int(value) != value:
-        raise InputError(f"{where}: expected a whole number for {column.name}, got {value!r}")
+    if not (math.isfinite(value) if isinstance(value, float) else abs(value) <= sys.float_info.max):
+        raise InputError(f"{where}: expected a finite number for {column.name}, got {show(value)}")
+    if column.kind == "integer" and (not _whole(value) or not _INT64[0] <= value <= _INT64[1]):
+        raise InputError(f"{where}: expected a whole number (64 bits) for {column.name}, got {show(value)}")
     return value
+
+
+def show(value: Any) -> str:
+    """A request value for a message: shortened, and safe however deeply it nests."""
+    return _REPR.repr(value)
+
+
+def _whole(value: int | float) -> bool:
+    return isinstance(value, int) or (math.isfinite(value) and value.is_integer())
 
 
 def _check_identity(column: InputColumn, value: Any, where: str) -> Any:
@@ -118,7 +135,7 @@ def _check_identity(column: InputColumn, value: Any, where: str) -> Any:
                 return value
             except ValueError:
                 pass
-        raise InputError(f"{where}: expected an ISO {column.kind} for {column.name}, got {value!r}")
+        raise InputError(f"{where}: expected an ISO {column.kind} for {column.name}, got {show(value)}")
     if column.kind == "label":
         if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
             return value

@@ -8,6 +8,7 @@ length followed by its UTF-8 bytes.
 
 from __future__ import annotations
 
+import math
 import struct
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,7 @@ import orjson
 
 from champion import __version__
 from champion.errors import InputError
-from champion.serving.inputs import check_steps, check_value
+from champion.serving.inputs import check_steps, check_value, show
 from champion.serving.loaded import LoadedModel, Rows
 
 HEADER_LENGTH = "inference-header-content-length"
@@ -71,7 +72,7 @@ def parse_request(body: bytes, header_length: str | None) -> InferRequest:
         try:
             size = int(header_length)
         except ValueError:
-            raise InputError(f"Inference-Header-Content-Length: not a number: {header_length!r}") from None
+            raise InputError(f"Inference-Header-Content-Length: not a number: {show(header_length)}") from None
         if not 0 < size <= len(body):
             raise InputError(f"Inference-Header-Content-Length {size} does not fit a body of {len(body)} bytes")
         header, blob = body[:size], body[size:]
@@ -96,11 +97,14 @@ def parse_request(body: bytes, header_length: str | None) -> InferRequest:
     parameters = document.get("parameters") or {}
     request = InferRequest(id=_optional_str(document.get("id")), inputs=inputs,
                            all_binary=bool(isinstance(parameters, dict) and parameters.get("binary_data_output")))
-    for j, wanted in enumerate(document.get("outputs") or []):
+    outputs = document.get("outputs") or []
+    if not isinstance(outputs, list):
+        raise InputError("'outputs' must be a list of objects with a 'name'")
+    for j, wanted in enumerate(outputs):
         if not isinstance(wanted, dict) or not isinstance(wanted.get("name"), str):
             raise InputError(f"outputs[{j}]: expected an object with a 'name'")
         request.outputs.append(wanted["name"])
-        if (wanted.get("parameters") or {}).get("binary_data"):
+        if _parameters(wanted, f"outputs[{j}]").get("binary_data"):
             request.binary_outputs.add(wanted["name"])
     return request
 
@@ -183,17 +187,17 @@ def _input_tensor(tensor: Any, i: int, blob: bytes, offset: int) -> tuple[str, l
     name, datatype, shape = tensor.get("name"), tensor.get("datatype"), tensor.get("shape")
     if not isinstance(name, str) or not name:
         raise InputError(f"inputs[{i}]: missing 'name'")
-    if datatype != "BYTES" and datatype not in _NUMERIC:
-        raise InputError(f"inputs[{i}] ({name}): unknown datatype {datatype!r}")
+    if not isinstance(datatype, str) or (datatype != "BYTES" and datatype not in _NUMERIC):
+        raise InputError(f"inputs[{i}] ({name}): unknown datatype {show(datatype)}")
     if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
         raise InputError(f"inputs[{i}] ({name}): 'shape' must be a list of non-negative integers")
-    count = int(np.prod(shape)) if shape else 1
+    count = math.prod(shape)
     if len(shape) > 2 or (len(shape) == 2 and shape[1] != 1):
-        raise InputError(f"inputs[{i}] ({name}): shape {shape}; send one element per row, shape [n] or [n, 1]")
-    size = (tensor.get("parameters") or {}).get("binary_data_size")
+        raise InputError(f"inputs[{i}] ({name}): shape {show(shape)}; send one element per row, shape [n] or [n, 1]")
+    size = _parameters(tensor, f"inputs[{i}] ({name})").get("binary_data_size")
     if size is not None:
         if not isinstance(size, int) or size < 0 or offset + size > len(blob):
-            raise InputError(f"inputs[{i}] ({name}): binary_data_size {size!r} runs past the end of the body")
+            raise InputError(f"inputs[{i}] ({name}): binary_data_size {show(size)} runs past the end of the body")
         values = _from_binary(blob[offset:offset + size], datatype, count, f"inputs[{i}] ({name})")
         return name, values, size
     if "data" not in tensor:
@@ -204,7 +208,7 @@ def _input_tensor(tensor: Any, i: int, blob: bytes, offset: int) -> tuple[str, l
     if datatype in _INTEGER_TYPES or datatype in ("FP16", "FP32", "FP64"):
         for k, v in enumerate(values):
             if isinstance(v, bool) or not isinstance(v, int | float):
-                raise InputError(f"inputs[{i}] ({name})[{k}]: expected a number for {datatype}, got {v!r}")
+                raise InputError(f"inputs[{i}] ({name})[{k}]: expected a number for {datatype}, got {show(v)}")
     return name, values, 0
 
 
@@ -244,14 +248,29 @@ def _to_binary(t: Tensor) -> bytes:
 
 
 def _flatten(data: Any) -> list[Any]:
+    """Nested lists as one list, in order (without recursion: JSON may nest 1,024 deep)."""
     if not isinstance(data, list):
         return [data]
     if all(not isinstance(v, list) for v in data):
         return data
     flat: list[Any] = []
-    for v in data:
-        flat.extend(_flatten(v))
+    stack = [iter(data)]
+    while stack:
+        for v in stack[-1]:
+            if isinstance(v, list):
+                stack.append(iter(v))
+                break
+            flat.append(v)
+        else:
+            stack.pop()
     return flat
+
+
+def _parameters(entry: dict[str, Any], where: str) -> dict[str, Any]:
+    parameters = entry.get("parameters") or {}
+    if not isinstance(parameters, dict):
+        raise InputError(f"{where}: 'parameters' must be an object")
+    return parameters
 
 
 def _datatype_of(kind: str) -> str:
@@ -263,4 +282,8 @@ def _label_datatype(model: LoadedModel) -> str:
 
 
 def _optional_str(value: Any) -> str | None:
-    return None if value is None else str(value)
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise InputError(f"'id' must be a string, got {show(value)}")
