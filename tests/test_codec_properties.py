@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import datetime
 import struct
 from typing import Any
 
@@ -65,7 +66,7 @@ def dumps(document: Any) -> bytes:
 @st.composite
 def classifiers(draw: st.DrawFn) -> tuple[LoadedModel, list[InputColumn]]:
     names = draw(st.lists(NAMES, min_size=1, max_size=3, unique=True))
-    columns = [InputColumn(name, draw(st.sampled_from(KINDS))) for name in names]
+    columns = [InputColumn(name, draw(st.sampled_from(KINDS)), draw(st.booleans())) for name in names]
     ids = [InputColumn(name, draw(st.sampled_from(KINDS)))
            for name in draw(st.lists(st.one_of(NAMES, st.just("COMMENT_ID")), max_size=2, unique=True))]
     return LoadedModel("m", 1, "run", _RECIPE, columns, "sha", "keyword"), ids
@@ -117,8 +118,12 @@ def test_score_rows_raise_only_input_errors(data: st.DataObject) -> None:
     assert all(len(values) == count for values in rows.values())
     for column in model.columns:
         for value in rows[column.name]:
-            if column.kind in ("text", "string"):
+            if value is None:
+                assert column.nullable
+            elif column.kind in ("text", "string", "label"):
                 assert isinstance(value, str)
+            elif column.kind in ("date", "datetime"):
+                assert isinstance(value, str) and datetime.fromisoformat(value)
             else:
                 assert isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     if identities is not None:

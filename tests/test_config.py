@@ -205,3 +205,18 @@ def test_delimiter_is_a_model_setting() -> None:
     model = ModelSettings.model_validate({"recipe": "text-classifier", "data": ["d.csv"], "target": "y",
                                          "columns": {"y": "label", "x": "text"}, "delimiter": ";"})
     assert model.delimiter == ";"
+
+
+def test_a_forecast_gate_that_cannot_work_on_its_golden_window_is_refused(make_project) -> None:  # type: ignore[no-untyped-def]
+    from conftest import cli
+
+    project = make_project("transactions", registry=False)
+    toml = project / "champion.toml"
+    original = toml.read_text(encoding="utf-8")
+    toml.write_text(original.replace("periods = 42", "periods = 10"), encoding="utf-8")
+    few = cli("train", "--project", str(project), "--json")
+    assert few.code == 2
+    assert "golden.periods" in few.json()["error"]["message"] and "at least 14" in few.json()["error"]["message"]
+    toml.write_text(original.replace('test = "diebold-mariano"', 'test = "bootstrap"'), encoding="utf-8")
+    naive = cli("train", "--project", str(project), "--json")
+    assert naive.code == 2 and "use diebold-mariano" in naive.json()["error"]["message"]

@@ -87,6 +87,25 @@ def actor() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
+def _check_forecast_gate(where: str, settings: ModelSettings) -> None:
+    """A forecast gate that cannot work on this golden window is a settings error, not a
+    surprise at the end of the first retraining."""
+    from champion.evaluation.paired_tests import min_periods_for_dm
+
+    golden, test = settings.golden, settings.policy.test or "diebold-mariano"
+    if test == "diebold-mariano" and golden.periods < min_periods_for_dm(golden.horizon):
+        raise ConfigError(
+            f"{where}.golden.periods: {golden.periods} periods leave too few forecast origins for the "
+            f"Diebold-Mariano test at horizon {golden.horizon}: use at least "
+            f"{min_periods_for_dm(golden.horizon)} (6 x horizon = {6 * golden.horizon} or more resolves "
+            f"smaller gains; docs/benchmarks.md)")
+    if test == "bootstrap" and golden.horizon > 1:
+        raise ConfigError(
+            f"{where}.policy.test: the paired bootstrap treats forecast origins as independent, but "
+            f"forecasts of {golden.horizon} steps from neighbouring origins share errors (it passed ~30% "
+            f"of equally good challengers at horizon 7; docs/benchmarks.md): use diebold-mariano")
+
+
 def check_task_settings(model: str, settings: ModelSettings, cls: type[Recipe]) -> None:
     where = f"models.{model}"
     if issubclass(cls, Classifier):
@@ -114,5 +133,6 @@ def check_task_settings(model: str, settings: ModelSettings, cls: type[Recipe]) 
             raise ConfigError(f"{where}.columns.{settings.time}: the time column has type 'date' or 'datetime'")
         if settings.columns[settings.target].type not in ("number", "integer"):
             raise ConfigError(f"{where}.columns.{settings.target}: a forecast target has type 'number'")
+        _check_forecast_gate(where, settings)
 
 
