@@ -107,18 +107,21 @@ def _roc_auc(y_pos: np.ndarray, score: np.ndarray, idx: np.ndarray) -> np.ndarra
 
 
 def forecast_metrics(actual: np.ndarray, predicted: np.ndarray, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """RMSE, MAE, MAPE, R2 over origins x horizons; `rows` resamples the origins."""
+    """RMSE, MAE, MAPE, R2 over origins x horizons; `rows` resamples the origins.
+
+    A NaN actual (a value that was filled in, never observed) is left out of every metric.
+    """
     idx = np.arange(actual.shape[0])[None, :] if rows is None else rows
     a = actual[idx].reshape(idx.shape[0], -1)
     p = predicted[idx].reshape(idx.shape[0], -1)
     err = p - a
     with np.errstate(invalid="ignore", divide="ignore"):
         mape = np.nanmean(np.where(a != 0, np.abs(err) / np.abs(a), np.nan), axis=1)
-        ss_tot = ((a - a.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
-        r2 = 1 - (err**2).sum(axis=1) / ss_tot
+        ss_tot = np.nansum((a - np.nanmean(a, axis=1, keepdims=True)) ** 2, axis=1)
+        r2 = 1 - np.nansum(err**2, axis=1) / ss_tot
     return {
-        "rmse": np.sqrt((err**2).mean(axis=1)),
-        "mae": np.abs(err).mean(axis=1),
+        "rmse": np.sqrt(np.nanmean(err**2, axis=1)),
+        "mae": np.nanmean(np.abs(err), axis=1),
         "mape": mape,
         "r2": r2,
     }
