@@ -158,9 +158,9 @@ class MonitoringSettings(_Settings):
 
 
 # Spellings pandas 3 no longer reads, and the ones that replaced them.
-_OLDER_FREQUENCIES = {"M": "ME", "Q": "QE", "A": "YE", "Y": "YE", "AS": "YS", "BM": "BME", "BQ": "BQE",
-                      "BA": "BYE", "BY": "BYE", "BAS": "BYS", "H": "h", "BH": "bh", "T": "min", "S": "s",
-                      "L": "ms", "U": "us", "N": "ns"}
+_OLDER_FREQUENCIES = {"M": "ME", "Q": "QE", "A": "YE", "Y": "YE", "AS": "YS", "BM": "BME",
+                      "BQ": "BQE", "BA": "BYE", "BY": "BYE", "BAS": "BYS", "H": "h", "BH": "bh",
+                      "T": "min", "S": "s", "L": "ms", "U": "us", "N": "ns"}
 
 
 def pandas_frequency(alias: str) -> str:
@@ -183,7 +183,8 @@ def pandas_frequency(alias: str) -> str:
                 return candidate
             except ValueError:
                 pass
-        raise ValueError(f"frequency {alias!r} is not a pandas offset alias (e.g. h, D, B, W, MS, QS, YS)") from None
+        raise ValueError(f"frequency {alias!r} is not a pandas offset alias "
+                         "(e.g. h, D, B, W, MS, QS, YS)") from None
 
 
 def parse_window(text: str) -> tuple[int | None, float | None]:

@@ -54,8 +54,10 @@ class RichProgress:
                 yield
             finally:
                 self._status = None
-        note = f": {escape(self._last_note)}" if self._last_note else ""
-        err_console.print(f"[green]✓[/] {escape(description)} [dim]({time.perf_counter() - start:.1f} s){note}[/]")
+        took = f"({time.perf_counter() - start:.1f} s)"
+        if self._last_note:
+            took += f": {escape(self._last_note)}"
+        err_console.print(f"[green]✓[/] {escape(description)} [dim]{took}[/]")
 
     def note(self, message: str) -> None:
         if self.quiet or self._status is None:

@@ -43,15 +43,17 @@ def fill_missing(series: pd.Series, column: str | None = None) -> FilledSeries:
     for where, positions in (("starts", np.arange(observed[0])),
                              ("ends", np.arange(observed[-1] + 1, len(series)))):
         if len(positions):
+            plural = "s" if len(positions) > 1 else ""
             raise DataError(
-                f"the series {where} with {len(positions)} missing value{'s' if len(positions) > 1 else ''} "
+                f"the series {where} with {len(positions)} missing value{plural} "
                 f"({_dates(series.index[positions])}): there is no observed value on that side to "
                 "interpolate from; remove those rows or give them values", column=column)
-    filled = series.interpolate(method="time" if isinstance(series.index, pd.DatetimeIndex) else "linear")
+    timed = isinstance(series.index, pd.DatetimeIndex)
+    filled = series.interpolate(method="time" if timed else "linear")
     return FilledSeries(filled, missing)
 
 
 def _dates(index: pd.Index) -> str:
-    shown = ", ".join(str(t.date()) if isinstance(t, pd.Timestamp) and t == t.normalize() else str(t)
-                      for t in index[:_SHOWN])
+    shown = ", ".join(str(t.date()) if isinstance(t, pd.Timestamp) and t == t.normalize()
+                      else str(t) for t in index[:_SHOWN])
     return shown + (f", ... {len(index) - _SHOWN} more" if len(index) > _SHOWN else "")

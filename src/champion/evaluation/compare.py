@@ -60,7 +60,8 @@ def compare_forecasts(
     )
     if policy.test == "diebold-mariano":
         power = 2 if policy.primary == "rmse" else 1
-        loss = lambda p: np.nanmean(np.abs(p - actual) ** power, axis=1)  # noqa: E731 - NaN: filled in, not scored
+        # NaN actuals were filled in, never observed: not scored
+        loss = lambda p: np.nanmean(np.abs(p - actual) ** power, axis=1)  # noqa: E731
         result = diebold_mariano(loss(champion), loss(challenger), horizon)
         evidence.p_values[policy.primary] = result.p_value
         evidence.test_detail = f" (DM statistic {result.statistic:.3f} over {result.origins} origins, horizon {horizon})"

@@ -61,7 +61,8 @@ class ForecastSplit:
     def actual(self) -> np.ndarray:
         """Origins x horizon actual values; NaN where a value was filled in (never scored)."""
         values = np.where(self._observed(), self.series.to_numpy(dtype=float), np.nan)
-        return np.array([values[o + 1 : o + 1 + self.horizon] for o in self.origins]).reshape(-1, self.horizon)
+        rows = [values[o + 1 : o + 1 + self.horizon] for o in self.origins]
+        return np.array(rows).reshape(-1, self.horizon)
 
     def _observed(self) -> np.ndarray:
         return np.ones(len(self.series), dtype=bool) if self.filled is None else ~self.filled
@@ -76,7 +77,8 @@ class ForecastSplit:
             return ""
         assert self.filled is not None
         golden = int(self.filled[len(self.history):].sum())
-        return (f"{self.filled_count} missing value{'s' if self.filled_count > 1 else ''} interpolated "
+        plural = "s" if self.filled_count > 1 else ""
+        return (f"{self.filled_count} missing value{plural} interpolated "
                 f"({golden} in the golden set, not scored)")
 
     def describe(self) -> dict[str, object]:

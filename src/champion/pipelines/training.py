@@ -152,7 +152,8 @@ def _train_size(data: Split) -> str:
     if isinstance(data, ClassificationSplit):
         return f"{len(data.train_y)} rows"
     filled = 0 if data.filled is None else int(data.filled[: len(data.history)].sum())
-    return f"{len(data.history)} periods" + (f" ({filled} missing values interpolated)" if filled else "")
+    interpolated = f" ({filled} missing values interpolated)" if filled else ""
+    return f"{len(data.history)} periods{interpolated}"
 
 
 def _size_metrics(data: Split) -> dict[str, float]:

@@ -126,7 +126,8 @@ class Clock:
 class Search:
     """Scores candidates of one space once each; stops at `max_models` or when time is up."""
 
-    def __init__(self, space: Space, fit_one: FitOne, criterion: str, clock: Clock, max_models: int) -> None:
+    def __init__(self, space: Space, fit_one: FitOne, criterion: str, clock: Clock,
+                 max_models: int) -> None:
         self.space, self.fit_one, self.criterion = space, fit_one, criterion
         self.clock, self.max_models = clock, max_models
         self.tried: dict[Candidate, Fit] = {}
@@ -179,7 +180,8 @@ class Search:
         left = f"{self.clock.left():.0f} s left"
         if self.best is None:
             return left
-        return f"best {self.space.describe(self.best)}, {self.criterion.upper()} {self.best_value:.1f}; {left}"
+        best = f"{self.space.describe(self.best)}, {self.criterion.upper()} {self.best_value:.1f}"
+        return f"best {best}; {left}"
 
 
 def fit_model(model: Any, criterion: str, maxiter: int, callback: Callable[[Any], None],

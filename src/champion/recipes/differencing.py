@@ -49,7 +49,7 @@ def _kpss_rejects(values: np.ndarray) -> bool:
     from statsmodels.tsa.stattools import kpss
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InterpolationWarning)  # p-value beyond the table: still usable
+        warnings.simplefilter("ignore", InterpolationWarning)  # p beyond the table: still usable
         return bool(kpss(values, regression="c", nlags="auto", result_object=True).pvalue < _LEVEL)
 
 

@@ -67,7 +67,8 @@ def steps_between(start: pd.Timestamp, end: pd.Timestamp, frequency: str | BaseO
     return count if start <= end else -count
 
 
-def positions(index: pd.DatetimeIndex, anchor: pd.Timestamp, frequency: str | BaseOffset) -> np.ndarray:
+def positions(index: pd.DatetimeIndex, anchor: pd.Timestamp,
+              frequency: str | BaseOffset) -> np.ndarray:
     """Positions of a regular index's periods, counted from `anchor` (position 0)."""
     if len(index) == 0:
         return np.zeros(0)
