@@ -78,6 +78,13 @@ def test_monthly_series_get_a_season_of_12_and_yearly_none() -> None:
     assert yearly.frequency_ == "YS-JAN" and len(yearly.forecast(yearly.history_, 5)) == 5
 
 
+def test_hourly_series_get_fourier_terms_of_a_day_and_business_days_a_week_of_5() -> None:
+    hourly = ArimaForecaster(time_budget=15).fit(seasonal("h", 24 * 12, 24))
+    assert hourly.spec_["fourier"]["period"] == 24 and hourly.spec_["seasonal_order"] == [0, 0, 0, 0]
+    business = ArimaForecaster(time_budget=15).fit(seasonal("B", 150, 5))
+    assert business.spec_["seasonal_order"][3] == 5 and "fourier" not in business.spec_
+
+
 def test_seasonal_period_overrides_the_frequency() -> None:
     series = seasonal("MS", 96, 4)
     assert ArimaForecaster(seasonal_period=4, time_budget=15).fit(series).spec_["seasonal_order"][3] == 4
@@ -174,6 +181,8 @@ def test_missing_values_and_bad_parameters_are_recipe_errors() -> None:
         ArimaForecaster().fit(series)
     with pytest.raises(RecipeError, match="too few"):
         ArimaForecaster().fit(seasonal("MS", 12, 12))
+    with pytest.raises(RecipeError, match="every value of the series is 3"):
+        ArimaForecaster().fit(pd.Series(3.0, index=pd.date_range("2000-01-01", periods=40, freq="D")))
     with pytest.raises(RecipeError, match="time_budget"):
         ArimaForecaster(time_budget=0).fit(seasonal("MS", 60, 12))
     irregular = pd.Series(np.arange(30.0), index=pd.DatetimeIndex(

@@ -24,6 +24,8 @@ def difference_orders(values: np.ndarray, max_d: int = 2) -> tuple[int, int]:
     """(lowest, highest) order of differencing the tests leave open; equal when they agree."""
     d = 0
     while d < max_d:
+        if np.ptp(values) == 0:
+            return d, d  # constant: stationary (and KPSS cannot choose its lags)
         non_stationary = _kpss_rejects(values)
         unit_root = not _adf_rejects(values)
         if non_stationary != unit_root:  # the tests disagree
@@ -57,6 +59,4 @@ def _adf_rejects(values: np.ndarray) -> bool:
     """Augmented Dickey-Fuller rejects a unit root at 5% (lags by AIC)."""
     from statsmodels.tsa.stattools import adfuller
 
-    if np.ptp(values) == 0:
-        return True  # a constant series has no unit root
     return bool(adfuller(values, regression="c", autolag="AIC", result_object=True).pvalue < _LEVEL)

@@ -313,6 +313,9 @@ def _values(series: pd.Series) -> tuple[np.ndarray, pd.DatetimeIndex]:
     if len(y) < _MIN_PERIODS:
         raise RecipeError(f"forecaster: {len(y)} periods are too few to fit "
                           f"(need at least {_MIN_PERIODS})")
+    if np.ptp(y) == 0:
+        raise RecipeError(f"forecaster: every value of the series is {y[0]:g}: there is nothing "
+                          "to learn from (an ARIMA needs some variation)")
     return y, index
 
 
