@@ -2,9 +2,12 @@
 
 Hyndman-Khandakar's stepwise search (R's auto.arima): start from a few small models, move
 one order (p, q, P, Q), the constant or drift, or the number of Fourier pairs by one while the
-information criterion improves. Every candidate shares the differencing orders, so their
-likelihoods are comparable. When the budget runs out the fit in progress is stopped (it
-counts as not converged) and the best model so far is kept.
+information criterion improves. Every candidate of one search shares the differencing
+orders, so their likelihoods are comparable. A fit that did not converge, or whose
+(non-seasonal) AR or MA roots lie within 1% of the unit circle (auto.arima's guard against
+models at the edge of their space), has its criterion raised by `NOT_CONVERGED`: it is kept
+only when nothing better was found. When the budget runs out the fit in progress is stopped
+(it counts as not converged) and the best model so far is kept.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import numpy as np
 from champion.recipes.progress import report
 
 NOT_CONVERGED = 1e6  # added to the criterion of a fit the optimizer did not finish
+NEAR_UNIT_ROOT = 1.01  # AR or MA roots closer to the unit circle count as not converged
 _MOVES = [(-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (1, 1)]
 
 
@@ -207,12 +211,30 @@ def fit_model(model: Any, criterion: str, maxiter: int, callback: Callable[[Any]
     except (ValueError, np.linalg.LinAlgError):
         return Fit(float("inf"), [], False)
     converged = bool((getattr(result, "mle_retvals", None) or {}).get("converged", True))
+    converged = converged and _roots_clear_of_the_unit_circle(result)
     value = _criterion(result, criterion, len(fixed or {})) + (0.0 if converged else NOT_CONVERGED)
     # The scale was concentrated out; appended, the parameters fit the plain model.
     params = [*np.asarray(result.params, dtype=float).tolist(), float(result.scale)]
     if not np.isfinite(value) or not np.all(np.isfinite(params)):
         return Fit(float("inf"), params, False)
     return Fit(value, params, converged)
+
+
+def _roots_clear_of_the_unit_circle(result: Any) -> bool:
+    """auto.arima's guard, on the non-seasonal polynomials: an AR or MA root within 1% of the
+    unit circle marks a model at the edge of its space. An MA root at 1 means the series was
+    differenced once too often: on the Nile's level shift the criterion preferred such a model
+    with a drift, a linear trend in disguise, whose forecasts went on falling (RMSE 244 instead
+    of 118). A seasonal MA near -1 is left alone: after a seasonal difference it stands for a
+    season that repeats unchanged, and El Nino's best monthly model has one (checked too, the
+    search fell back to a model with RMSE 1.11 instead of 0.83)."""
+    for name, sign in (("arparams", -1.0), ("maparams", 1.0)):
+        coefficients = np.asarray(getattr(result, name, []), dtype=float)
+        if coefficients.size and np.any(coefficients != 0):
+            roots = np.polynomial.polynomial.polyroots(np.r_[1.0, sign * coefficients])
+            if np.abs(roots).min() < NEAR_UNIT_ROOT:
+                return False
+    return True
 
 
 def _criterion(result: Any, name: str, fixed: int) -> float:

@@ -185,7 +185,8 @@ class ArimaForecaster(Forecaster):
         # A drift only on a regular first difference: with a seasonal one it extrapolated
         # the daily transactions' last weeks (RMSE 555 instead of 452, docs/benchmarks.md).
         return [_Plan(Space(d, big_d, m, self.max_p, self.max_q, self.max_seasonal_order,
-                            trend_allowed=big_d == 0, max_pairs=pairs, min_pairs=min(pairs, 1)),
+                            trend_allowed=big_d == 0 and d <= 1, max_pairs=pairs,
+                            min_pairs=min(pairs, 1)),
                       terms, season, burn) for d in range(low, high + 1)]
 
     def _search(self, plan: _Plan, y: np.ndarray, clock: Clock) -> Search:
