@@ -95,3 +95,11 @@ def test_missing_values_at_the_start_are_refused_by_date(tmp_path: Path, migrate
     assert built.code == 2
     assert "starts with 2 missing values (2015-01-01, 2015-02-01)" in built.stderr
     assert "'sales'" in built.stderr and "Traceback" not in built.stderr
+
+
+def test_weekly_dates_off_the_frequencys_grid_name_the_right_one(tmp_path: Path, migrated_mlflow_db: Path) -> None:
+    series = seasonal(120, 365.25 / 7, "W-SAT", "2019-01-05", seed=8)  # Saturdays; "W" means Sundays
+    root = project(tmp_path, migrated_mlflow_db, series, "W")
+    built = cli("build", "-p", str(root))
+    assert built.code == 2
+    assert 'a Saturday); they follow \'W-SAT\': set frequency = "W-SAT"' in built.stderr

@@ -69,25 +69,27 @@ class ForecastSplit:
 
     @property
     def filled_count(self) -> int:
-        return 0 if self.filled is None else int(self.filled.sum())
+        return int((~self._observed()).sum())
+
+    @property
+    def golden_filled_count(self) -> int:
+        return int((~self._observed()[len(self.history):]).sum())
 
     def filled_note(self) -> str:
         """What was filled in, for the user ('' when nothing was)."""
         if not self.filled_count:
             return ""
-        assert self.filled is not None
-        golden = int(self.filled[len(self.history):].sum())
         plural = "s" if self.filled_count > 1 else ""
         return (f"{self.filled_count} missing value{plural} interpolated "
-                f"({golden} in the golden set, not scored)")
+                f"({self.golden_filled_count} in the golden set, not scored)")
 
     def describe(self) -> dict[str, object]:
-        golden_filled = 0 if self.filled is None else int(self.filled[len(self.history):].sum())
         return {"kind": "last periods", "train_periods": len(self.history),
                 "golden_periods": len(self.series) - len(self.history), "origins": len(self.origins),
                 "horizon": self.horizon, "golden_start": str(self.series.index[len(self.history)].date()),
                 "golden_end": str(self.series.index[-1].date()),
-                "filled_values": self.filled_count, "golden_filled_values": golden_filled}
+                "filled_values": self.filled_count,
+                "golden_filled_values": self.golden_filled_count}
 
 
 Split = ClassificationSplit | ForecastSplit
