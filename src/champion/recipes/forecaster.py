@@ -69,7 +69,15 @@ class _Plan:
 
 
 class ArimaForecaster(Forecaster):
-    """(S)ARIMA or Fourier terms with ARIMA errors, chosen by a stepwise search."""
+    """(S)ARIMA or Fourier terms with ARIMA errors, chosen by a stepwise search.
+
+    `seasonal_period`: periods per season (default: from the series' frequency; 0: none).
+    `seasonal_difference`: 0 or 1, for a seasonal ARIMA. `max_p`, `max_q`,
+    `max_seasonal_order`: bounds of the search. `criterion`: aic, aicc, bic or hqic.
+    `max_models`: candidates per search. `maxiter`: optimizer iterations per candidate.
+    `fourier_above`: seasons longer than this are Fourier terms. `max_fourier_pairs`: most
+    sine/cosine pairs. `time_budget`: seconds for the whole search (then the best so far).
+    """
 
     def __init__(
         self,
