@@ -258,6 +258,36 @@ def _periods_window(periods: int, frequency: str) -> str:
     return f"{math.ceil(days)}d"
 
 
+# Spellings pandas 3 no longer reads, and the ones that replaced them.
+_OLDER_FREQUENCIES = {"M": "ME", "Q": "QE", "A": "YE", "Y": "YE", "AS": "YS", "BM": "BME",
+                      "BQ": "BQE", "BA": "BYE", "BY": "BYE", "BAS": "BYS", "H": "h", "BH": "bh",
+                      "T": "min", "S": "s", "L": "ms", "U": "us", "N": "ns"}
+
+
+def pandas_frequency(alias: str) -> str:
+    """`alias` as this pandas spells it (`M` -> `ME`, `Q-DEC` -> `QE-DEC`, `H` -> `h`);
+    `ValueError` when it is no offset alias at all."""
+    from pandas.tseries.frequencies import to_offset
+
+    text = alias.strip()
+    try:
+        to_offset(text)
+        return text
+    except ValueError:
+        count = text[: len(text) - len(text.lstrip("0123456789"))]
+        name, dash, anchor = text[len(count):].partition("-")
+        newer = _OLDER_FREQUENCIES.get(name)
+        if newer is not None:
+            candidate = f"{count}{newer}{dash}{anchor}"
+            try:
+                to_offset(candidate)
+                return candidate
+            except ValueError:
+                pass
+        raise ValueError(f"frequency {alias!r} is not a pandas offset alias "
+                         "(e.g. h, D, B, W, MS, QS, YS)") from None
+
+
 def parse_window(text: str) -> tuple[int | None, float | None]:
     """`"1000"` -> (1000, None) rows; `"24h"` -> (None, 86400.0) seconds. `ValueError` otherwise."""
     raw = text.strip().lower()
@@ -316,7 +346,10 @@ class ModelSettings(_Settings):
     time: str | None = None
     """Forecasting: the date column."""
     frequency: str = "D"
-    """Forecasting: the series' period (pandas offset alias, e.g. D, W, MS)."""
+    """Forecasting: the series' period, a pandas offset alias: h (hourly), D (daily), B
+    (business days), W or W-SUN (weekly), MS or ME (monthly), QS or QE (quarterly), YS or YE
+    (yearly). Older spellings (H, M, Q, A, Y, T, S) are accepted. The forecaster's season
+    follows it (hourly 24, daily 7, weekly 52.18, monthly 12, quarterly 4, yearly none)."""
     delimiter: str | None = None
     """Field separator of the model's text data files (one character, e.g. `";"` or `"\\t"`).
     Unset: a tab for `.tsv` and `.tab` files, `,` for others (`.csv`, `.txt`). Parquet files
@@ -327,6 +360,11 @@ class ModelSettings(_Settings):
     policy: PolicySettings = PolicySettings()
     monitoring: MonitoringSettings = MonitoringSettings()
     triggers: TriggerSettings = TriggerSettings()
+
+    @field_validator("frequency")
+    @classmethod
+    def _pandas_frequency(cls, value: str) -> str:
+        return pandas_frequency(value)
 
     @field_validator("columns", mode="before")
     @classmethod

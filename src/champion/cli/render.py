@@ -12,6 +12,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.status import Status
 from rich.table import Table
 
 from champion.cli.errors import err_console
@@ -23,10 +24,22 @@ VERDICT_STYLE = {"FIRST_MODEL": "bold green", "PROMOTE": "bold green", "REJECT":
 
 
 class RichProgress:
-    """Each step shows a spinner while it runs and a line with its duration when done."""
+    """Each step shows a spinner while it runs and a line with its duration when done.
+
+    A step's notes (`note`, e.g. a recipe's search reporting its candidates) replace the text
+    next to its spinner, and the last one is kept on the done line; when stderr is not a
+    terminal (CI logs), where a spinner shows nothing, notes are printed at most every
+    `NOTE_SECONDS`.
+    """
+
+    NOTE_SECONDS = 10.0
 
     def __init__(self, quiet: bool = False) -> None:
         self.quiet = quiet
+        self._status: Status | None = None
+        self._description = ""
+        self._last_note = ""
+        self._printed_at = 0.0
 
     @contextmanager
     def step(self, description: str) -> Iterator[None]:
@@ -34,9 +47,27 @@ class RichProgress:
             yield
             return
         start = time.perf_counter()
-        with err_console.status(escape(description) + " ..."):
-            yield
-        err_console.print(f"[green]✓[/] {escape(description)} [dim]({time.perf_counter() - start:.1f} s)[/]")
+        self._description, self._last_note, self._printed_at = description, "", start
+        with err_console.status(escape(description) + " ...") as status:
+            self._status = status
+            try:
+                yield
+            finally:
+                self._status = None
+        took = f"({time.perf_counter() - start:.1f} s)"
+        if self._last_note:
+            took += f": {escape(self._last_note)}"
+        err_console.print(f"[green]✓[/] {escape(description)} [dim]{took}[/]")
+
+    def note(self, message: str) -> None:
+        if self.quiet or self._status is None:
+            return
+        self._last_note = message
+        self._status.update(f"{escape(self._description)} ... [dim]{escape(message)}[/]")
+        now = time.perf_counter()
+        if not err_console.is_terminal and now - self._printed_at >= self.NOTE_SECONDS:
+            self._printed_at = now
+            err_console.print(f"  [dim]{escape(self._description)}: {escape(message)}[/]")
 
 
 def print_json(document: Any) -> None:

@@ -29,10 +29,12 @@ def golden_mask(frame: pd.DataFrame, columns: list[str], fraction: float, salt: 
     return np.fromiter((hash_unit(k, salt) < fraction for k in keys), dtype=bool, count=len(frame))
 
 
-def split_series(series: pd.Series, days: int) -> tuple[pd.Series, pd.Series]:
-    """Split a time series into (history, golden): the golden set is the last `days` periods."""
-    if len(series) <= days:
+def split_series(series: pd.Series, periods: int) -> tuple[pd.Series, pd.Series]:
+    """Split a time series into (history, golden): the golden set is the last `periods`
+    periods (`golden.periods`: days of a daily series, weeks of a weekly one)."""
+    if len(series) <= periods:
         raise DataError(
-            f"the series has {len(series)} periods; a golden set of the last {days} needs more"
+            f"the series has {len(series)} periods; a golden set of the last {periods} "
+            "(golden.periods) needs more"
         )
-    return series.iloc[:-days], series.iloc[-days:]
+    return series.iloc[:-periods], series.iloc[-periods:]

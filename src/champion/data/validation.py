@@ -160,6 +160,19 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b) or (pd.isna(a) and pd.isna(b))
 
 
+def _off_grid_message(times: pd.DatetimeIndex, frequency: str) -> str:
+    """No date on the frequency's grid: weekly data on Saturdays with `W` (weeks ending on
+    Sunday), month starts with `ME`. Name the frequency the dates do follow."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas 3 announces that it will return an offset
+        inferred = pd.infer_freq(times) if len(times) >= 3 else None
+    hint = f"; they follow {str(inferred)!r}: set frequency = \"{inferred}\"" if inferred else ""
+    return (f"no date is on the {frequency!r} grid (the first is {times[0].date()}, "
+            f"a {times[0].day_name()}){hint}")
+
+
 def check_continuous(frame: pd.DataFrame, model: ModelSettings, path: Path | str) -> None:
     """Raise if a time series misses a period of the model's frequency."""
     if model.time is None:
@@ -174,6 +187,8 @@ def check_continuous(frame: pd.DataFrame, model: ModelSettings, path: Path | str
     if len(times) < 2:
         return
     expected = pd.date_range(times[0], times[-1], freq=model.frequency)
+    if not times.isin(expected).any():
+        raise DataError(_off_grid_message(times, model.frequency), file=path, column=model.time)
     missing = expected.difference(times)
     if len(missing):
         after = times[times < missing[0]][-1]

@@ -156,7 +156,8 @@ def _dm_decision(
     policy: Policy, actual: np.ndarray, challenger: np.ndarray, champion: np.ndarray, horizon: int
 ) -> Decision:
     squared = policy.primary == "rmse"
-    loss = lambda p: (np.abs(p - actual) ** (2 if squared else 1)).mean(axis=1)  # noqa: E731
+    # NaN actuals were filled in, never observed: not scored.
+    loss = lambda p: np.nanmean(np.abs(p - actual) ** (2 if squared else 1), axis=1)  # noqa: E731
     result = diebold_mariano(loss(champion), loss(challenger), horizon)
     # The mean over origins of each origin's mean loss is the loss over the whole golden set:
     # the MSE for rmse (so the interval is in squared units), the MAE itself for mae.

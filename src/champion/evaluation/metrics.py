@@ -206,26 +206,27 @@ def forecast_metrics(
 ) -> dict[str, np.ndarray]:
     """RMSE, MAE, MAPE, R2 over origins x horizons; `rows` resamples the origins.
 
-    `names` limits the work to the metrics asked for (the bootstrap needs only a few).
+    `names` limits the work to the metrics asked for (the bootstrap needs only a few). A NaN
+    actual (a value that was filled in, never observed) is left out of every metric.
     """
     wanted = set(FORECAST_METRICS if names is None else names)
     idx = np.arange(actual.shape[0])[None, :] if rows is None else rows
     b = idx.shape[0]
     err = (predicted - actual)[idx].reshape(b, -1)
     out: dict[str, np.ndarray] = {}
-    if "rmse" in wanted:
-        out["rmse"] = np.sqrt((err**2).mean(axis=1))
-    if "mae" in wanted:
-        out["mae"] = np.abs(err).mean(axis=1)
-    if wanted & {"mape", "r2"}:
-        a = actual[idx].reshape(b, -1)
-        with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if "rmse" in wanted:
+            out["rmse"] = np.sqrt(np.nanmean(err**2, axis=1))
+        if "mae" in wanted:
+            out["mae"] = np.nanmean(np.abs(err), axis=1)
+        if wanted & {"mape", "r2"}:
+            a = actual[idx].reshape(b, -1)
             if "mape" in wanted:
                 out["mape"] = np.nanmean(np.where(a != 0, np.abs(err) / np.abs(a), np.nan), axis=1)
             if "r2" in wanted:
-                ss_tot = ((a - a.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
-                out["r2"] = 1 - (err**2).sum(axis=1) / ss_tot
-    return out
+                ss_tot = np.nansum((a - np.nanmean(a, axis=1, keepdims=True)) ** 2, axis=1)
+                out["r2"] = 1 - np.nansum(err**2, axis=1) / ss_tot
+    return {name: out[name] for name in FORECAST_METRICS if name in out}
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """The golden set of a model's current data, and each model's answers on it.
 
 Classification and regression: rows whose split key hashes below the golden fraction. Forecasting: the
-last `days` periods, scored by rolling origin: from each origin every model forecasts the
-next `horizon` periods from the same history, with its own fitted parameters.
+last `periods` periods, scored by rolling origin: from each origin every model forecasts the
+next `horizon` periods from the same history, with its own fitted parameters. Missing values
+of a series are interpolated for the models' histories but never scored: an error on a
+value that was never observed is no evidence.
 """
 
 from __future__ import annotations
@@ -17,11 +19,14 @@ import pandas as pd
 from champion.config import ModelSettings
 from champion.data.dataset import Dataset
 from champion.data.golden import golden_mask, split_series
+from champion.data.series import fill_missing
 from champion.errors import ChampionError, DataError, RecipeError
 from champion.evaluation.compare import compare_classifiers, compare_forecasts, compare_regressors
 from champion.evaluation.metrics import ClassifierScores, RegressorScores
 from champion.evaluation.policy import Evidence, Policy
+from champion.pipelines.progress import Progress, silent
 from champion.recipes.base import Classifier, Forecaster, Recipe, Regressor
+from champion.recipes.progress import listening, report
 
 
 @dataclass
@@ -53,25 +58,52 @@ class RegressionSplit:
 
 @dataclass
 class ForecastSplit:
-    series: pd.Series  # the whole current series
+    series: pd.Series  # the whole current series, missing values interpolated
     history: pd.Series  # what a challenger is fitted on
     horizon: int
+    filled: np.ndarray | None = None  # True where a value was interpolated, not observed
 
     @property
-    def origins(self) -> range:
-        """Positions (in `series`) of the last observed period of each forecast."""
+    def origins(self) -> list[int]:
+        """Positions (in `series`) of the last period before each forecast; an origin whose
+        whole horizon was filled in has nothing to be scored on and is left out."""
+        observed = self._observed()
         start = len(self.history) - 1
-        return range(start, len(self.series) - self.horizon)
+        return [o for o in range(start, len(self.series) - self.horizon)
+                if observed[o + 1 : o + 1 + self.horizon].any()]
 
     def actual(self) -> np.ndarray:
-        values = self.series.to_numpy(dtype=float)
-        return np.array([values[o + 1 : o + 1 + self.horizon] for o in self.origins])
+        """Origins x horizon actual values; NaN where a value was filled in (never scored)."""
+        values = np.where(self._observed(), self.series.to_numpy(dtype=float), np.nan)
+        rows = [values[o + 1 : o + 1 + self.horizon] for o in self.origins]
+        return np.array(rows).reshape(-1, self.horizon)
+
+    def _observed(self) -> np.ndarray:
+        return np.ones(len(self.series), dtype=bool) if self.filled is None else ~self.filled
+
+    @property
+    def filled_count(self) -> int:
+        return int((~self._observed()).sum())
+
+    @property
+    def golden_filled_count(self) -> int:
+        return int((~self._observed()[len(self.history):]).sum())
+
+    def filled_note(self) -> str:
+        """What was filled in, for the user ('' when nothing was)."""
+        if not self.filled_count:
+            return ""
+        plural = "s" if self.filled_count > 1 else ""
+        return (f"{self.filled_count} missing value{plural} interpolated "
+                f"({self.golden_filled_count} in the golden set, not scored)")
 
     def describe(self) -> dict[str, object]:
         return {"kind": "last periods", "train_periods": len(self.history),
                 "golden_periods": len(self.series) - len(self.history), "origins": len(self.origins),
                 "horizon": self.horizon, "golden_start": str(self.series.index[len(self.history)].date()),
-                "golden_end": str(self.series.index[-1].date())}
+                "golden_end": str(self.series.index[-1].date()),
+                "filled_values": self.filled_count,
+                "golden_filled_values": self.golden_filled_count}
 
 
 Split = ClassificationSplit | RegressionSplit | ForecastSplit
@@ -95,16 +127,20 @@ def split(dataset: Dataset, settings: ModelSettings, recipe_cls: type[Recipe]) -
     assert settings.time is not None  # checked by check_task_settings
     series = frame.set_index(settings.time)[settings.target].astype(float)
     series.index = pd.DatetimeIndex(series.index, freq=settings.frequency)
-    history, _ = split_series(series, settings.golden.days)
-    return ForecastSplit(series, history, settings.golden.horizon)
+    filled = fill_missing(series, settings.target)
+    history, _ = split_series(filled.series, settings.golden.periods)
+    return ForecastSplit(filled.series, history, settings.golden.horizon, filled.filled)
 
 
-def fit(recipe: Recipe, data: Split) -> Recipe:
-    with _recipe_errors(recipe, "fit"):
+def fit(recipe: Recipe, data: Split, progress: Progress = silent) -> Recipe:
+    """Fit the recipe on the training side; its `report`s become the progress's notes."""
+    with _recipe_errors(recipe, "fit"), listening(progress.note):
         if isinstance(data, ClassificationSplit | RegressionSplit):
             assert isinstance(recipe, Classifier | Regressor)
             return recipe.fit(data.train_X, data.train_y)
         assert isinstance(recipe, Forecaster)
+        if data.filled_count:
+            report(data.filled_note())
         return recipe.fit(data.history)
 
 

@@ -12,11 +12,18 @@ class Progress(Protocol):
         """Announce a step; the context lasts as long as the step."""
         ...
 
+    def note(self, message: str) -> None:
+        """What the running step is doing now (e.g. a recipe's `report`); one short line."""
+        ...
+
 
 class _Silent:
     @contextmanager
     def step(self, description: str) -> Iterator[None]:
         yield
+
+    def note(self, message: str) -> None:
+        pass
 
 
 silent: Progress = _Silent()

@@ -77,7 +77,7 @@ def train(
         dataset = ws.dataset(model)
         data = golden_set.split(dataset, settings, cls)
     with progress.step(f"fitting {settings.recipe} on {_train_size(data)}"):
-        golden_set.fit(recipe, data)
+        golden_set.fit(recipe, data, progress)
     with progress.step("scoring the golden set"):
         answers = golden_set.answers(recipe, data)
         metrics = golden_set.compare(policy, data, answers, None).challenger
@@ -158,7 +158,9 @@ def write_json(path: Path, document: dict[str, Any], also_to: Path | None = None
 def _train_size(data: Split) -> str:
     if isinstance(data, ClassificationSplit | RegressionSplit):
         return f"{len(data.train_y)} rows"
-    return f"{len(data.history)} periods"
+    filled = 0 if data.filled is None else int(data.filled[: len(data.history)].sum())
+    interpolated = f" ({filled} missing values interpolated)" if filled else ""
+    return f"{len(data.history)} periods{interpolated}"
 
 
 def _size_metrics(data: Split) -> dict[str, float]:

@@ -1,25 +1,36 @@
-"""`forecaster`: seasonal ARIMA chosen by a stepwise information-criterion search.
+"""`forecaster`: ARIMA chosen by a stepwise information-criterion search, seasonal as the
+series' frequency says.
 
-The search is Hyndman-Khandakar's stepwise one (as in R's auto.arima): start from four small
-models, move p, q, P, Q by one while the criterion improves, within bounds. The differencing
-orders are not chosen by the criterion (likelihoods of differently differenced series are
-not comparable): the seasonal difference is a parameter (weekly, on by default) and d comes
-from a KPSS test on the seasonally differenced series.
+The season follows the frequency (hourly 24, daily 7, weekly 52.18, monthly 12, quarterly 4,
+yearly none; `seasonal_period` overrides it). A season that follows the frequency but that
+the data do not show (STL seasonal strength below 0.3, as in seasonally adjusted series) is
+not modelled. Short seasons are seasonal ARIMA terms; long ones (more than `fourier_above`
+periods, or not a whole number of periods, as a year of weeks) are sine/cosine pairs of the
+season as regressors with ARIMA errors ("dynamic harmonic regression", Hyndman), the number
+of pairs chosen by the criterion: a seasonal ARIMA of 52 periods is too slow to fit.
 
-Chosen on the transactions data (docs/benchmarks.md): it beats the seeds' fixed ARIMA(2,0,2)
-in rolling-origin RMSE on every holdout tried, fits in about a second, and picks small models.
-Fitting every model of a full grid overfitted and took up to a minute.
+The differencing orders are mostly not chosen by the criterion (likelihoods of differently
+differenced series are not comparable): the seasonal difference is a parameter (on by
+default) and d (0 or 1) comes from the KPSS and ADF tests on the seasonally differenced (or
+Fourier-adjusted) series; only where the two tests contradict each other are both orders
+searched and compared on likelihoods that leave out the same first observations. A drift
+(or a constant) is searched like an order. The search (`arima_search`) stops when its time
+budget is spent and keeps the best model so far, reporting each candidate through
+`champion.recipes.progress`. Measured on series of four frequencies in
+`benchmarks/forecasting/frequencies.py` (docs/benchmarks.md).
 
 The fitted model is its specification plus its parameters, saved as JSON (no pickle).
 `forecast(history, steps)` rebuilds the same specification on any history and filters it
 with the fitted parameters: the model is never refitted, so a champion trained last month
-is scored on today's history exactly as it is.
+is scored on today's history exactly as it is. Fourier terms are computed from each period's
+position counted from the first period fitted on, so a grown history keeps its phase.
 """
 
 from __future__ import annotations
 
 import json
 import warnings
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Self
@@ -28,28 +39,60 @@ import numpy as np
 import pandas as pd
 
 from champion.errors import RecipeError
+from champion.recipes import seasons
+from champion.recipes.arima_search import Candidate, Clock, Fit, Search, Space, fit_model
 from champion.recipes.base import Forecaster
+from champion.recipes.differencing import difference_orders, seasonal_strength
+from champion.recipes.progress import report
 
 _FILE = "arima.json"
 _STARTS = [(0, 0, 0, 1), (1, 0, 1, 0), (0, 1, 0, 1), (1, 1, 1, 1)]  # (p, q, P, Q)
-_MOVES = [(-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (1, 1)]
-_NOT_CONVERGED = 1e6  # added to the criterion of a fit the optimizer did not finish
+_CRITERIA = ("aic", "bic", "aicc", "hqic")
+_MIN_PERIODS = 20
+_MAX_D = 1
+_SEASONAL_STRENGTH = 0.3  # below it a season that follows the frequency is not modelled
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One search: its space, the Fourier columns it may use, the observations it burns."""
+
+    space: Space
+    terms: np.ndarray | None  # every Fourier column (None: no Fourier terms)
+    season: float | None
+    burn: int | None  # left out of every likelihood, the same for all plans (None: the default)
+
+    def exog(self, pairs: int) -> np.ndarray | None:
+        if self.terms is None or self.season is None:
+            return None
+        return self.terms[:, : _columns(self.season, pairs)]
 
 
 class ArimaForecaster(Forecaster):
-    """SARIMAX (p, d, q) x (P, D, Q, s) with a stepwise search over p, q, P, Q."""
+    """(S)ARIMA or Fourier terms with ARIMA errors, chosen by a stepwise search.
+
+    `seasonal_period`: periods per season (default: from the series' frequency; 0: none).
+    `seasonal_difference`: 0 or 1, for a seasonal ARIMA. `max_p`, `max_q`,
+    `max_seasonal_order`: bounds of the search. `criterion`: aic, aicc, bic or hqic.
+    `max_models`: candidates per search. `maxiter`: optimizer iterations per candidate.
+    `fourier_above`: seasons longer than this are Fourier terms. `max_fourier_pairs`: most
+    sine/cosine pairs. `time_budget`: seconds for the whole search (then the best so far).
+    """
 
     def __init__(
         self,
         *,
-        seasonal_period: int = 7,
+        seasonal_period: float | None = None,
         seasonal_difference: int = 1,
         max_p: int = 3,
         max_q: int = 3,
         max_seasonal_order: int = 1,
         criterion: str = "aic",
-        max_models: int = 20,
+        max_models: int = 30,
         maxiter: int = 200,
+        fourier_above: int = 12,
+        max_fourier_pairs: int = 10,
+        time_budget: float = 20.0,
     ) -> None:
         self.seasonal_period = seasonal_period
         self.seasonal_difference = seasonal_difference
@@ -59,94 +102,173 @@ class ArimaForecaster(Forecaster):
         self.criterion = criterion
         self.max_models = max_models
         self.maxiter = maxiter
+        self.fourier_above = fourier_above
+        self.max_fourier_pairs = max_fourier_pairs
+        self.time_budget = time_budget
 
     def fit(self, series: pd.Series) -> Self:
-        if self.criterion not in ("aic", "bic", "aicc", "hqic"):
-            raise RecipeError(f"forecaster: criterion must be aic, bic, aicc or hqic, not {self.criterion!r}")
-        y = series.to_numpy(dtype=float)
-        m = self.seasonal_period if self.seasonal_period > 1 else 0
-        big_d = self.seasonal_difference if m else 0
-        if len(y) < max(20, 3 * m):
-            raise RecipeError(f"forecaster: {len(y)} periods are too few to fit (need at least {max(20, 3 * m)})")
-        d = _kpss_difference(y[m:] - y[:-m] if big_d else y)
-        tried: dict[tuple[int, int, int, int], tuple[float, dict[str, Any]]] = {}
-
-        def score(key: tuple[int, int, int, int]) -> float:
-            if key not in tried:
-                p, q, sp, sq = key
-                spec = {"order": [p, d, q], "seasonal_order": [sp, big_d, sq, m] if m else [0, 0, 0, 0]}
-                tried[key] = self._fit_one(y, spec)
-            return tried[key][0]
-
-        def allowed(key: tuple[int, int, int, int]) -> bool:
-            p, q, sp, sq = key
-            seasonal = self.max_seasonal_order if m else 0
-            return 0 <= p <= self.max_p and 0 <= q <= self.max_q and 0 <= sp <= seasonal and 0 <= sq <= seasonal
-
-        best = min((k for k in _STARTS if allowed(k)), key=score)
-        improved = True
-        while improved and len(tried) < self.max_models:
-            improved = False
-            p, q, sp, sq = best
-            neighbours = [(p + a, q + b, sp, sq) for a, b in _MOVES] + [(p, q, sp + a, sq + b) for a, b in _MOVES]
-            for key in neighbours:
-                if allowed(key) and key not in tried and len(tried) < self.max_models and score(key) < score(best):
-                    best, improved = key, True
-                    break
-        value, spec = tried[best]
-        if not np.isfinite(value):
+        self._check_params()
+        y, index = _values(series)
+        frequency = _frequency(index)
+        season = self._season(y, frequency)
+        clock = Clock(self.time_budget)
+        plans = self._plans(y, index, frequency, season)
+        if len(plans) > 1:
+            orders = " and ".join(str(plan.space.d) for plan in plans)
+            report(f"KPSS and ADF disagree on d: searching d = {orders}")
+        searches = [self._search(plan, y, clock.share(len(plans) - i))
+                    for i, plan in enumerate(plans)]
+        chosen = min(range(len(plans)), key=lambda i: searches[i].best_value)
+        plan, search = plans[chosen], searches[chosen]
+        if search.best is None or not np.isfinite(search.best_value):
             raise RecipeError("forecaster: no candidate model could be fitted")
+        best = search.best
+        spec: dict[str, Any] = {**plan.space.spec(best), "params": search.tried[best].params}
+        if best.pairs:
+            spec["fourier"] = {"period": plan.season, "pairs": best.pairs, "anchor": str(index[0])}
         self.spec_ = spec
-        self.criterion_value_ = value
-        self.frequency_ = pd.infer_freq(pd.DatetimeIndex(series.index)) or "D"
+        self.criterion_value_ = search.best_value
+        self.frequency_ = frequency
+        self.search_ = {"models": sum(len(s.tried) for s in searches),
+                        "seconds": round(clock.elapsed(), 2), "stopped_by_budget": clock.ran_out,
+                        "chosen": plan.space.describe(best)}
         self.history_ = series.astype(float)
+        budget = ", stopped by the time budget" if clock.ran_out else ""
+        report(f"chose {self.search_['chosen']} after {self.search_['models']} models "
+               f"in {self.search_['seconds']:.1f} s{budget}")
         return self
 
-    def _fit_one(self, y: np.ndarray, spec: dict[str, Any]) -> tuple[float, dict[str, Any]]:
-        """Criterion and parameters of one candidate (inf when it cannot be fitted)."""
-        from statsmodels.tools.sm_exceptions import ConvergenceWarning, EstimationWarning
+    def _check_params(self) -> None:
+        problems = []
+        if self.criterion not in _CRITERIA:
+            problems.append(f"criterion must be {', '.join(_CRITERIA)}, not {self.criterion!r}")
+        if self.seasonal_difference not in (0, 1):
+            problems.append(f"seasonal_difference must be 0 or 1, not {self.seasonal_difference!r}")
+        if not self.time_budget > 0:
+            problems.append(f"time_budget must be positive seconds, not {self.time_budget!r}")
+        if self.seasonal_period is not None and not self.seasonal_period >= 0:
+            problems.append(f"seasonal_period must be 0 (none) or more, "
+                            f"not {self.seasonal_period!r}")
+        if problems:
+            raise RecipeError("forecaster: " + "; ".join(problems))
 
-        try:
-            model = _model(y, spec, concentrate_scale=True)  # about twice as fast to fit
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)  # read from mle_retvals below
-                warnings.simplefilter("ignore", EstimationWarning)  # notices about starting values
-                if model.k_params == 0:
-                    result = model.filter([])
-                else:
-                    result = model.fit(disp=False, method="lbfgs", maxiter=self.maxiter)
-        except (ValueError, np.linalg.LinAlgError):
-            return float("inf"), spec
-        converged = bool((getattr(result, "mle_retvals", None) or {}).get("converged", True))
-        value = float(getattr(result, self.criterion)) + (0.0 if converged else _NOT_CONVERGED)
-        # The scale was concentrated out; appended, the parameters fit the plain model.
-        params = [*np.asarray(result.params, dtype=float).tolist(), float(result.scale)]
-        return (value if np.isfinite(value) else float("inf")), {**spec, "params": params}
+    def _uses_fourier(self, season: float) -> bool:
+        return season > self.fourier_above or season != int(season)
+
+    def _season(self, y: np.ndarray, frequency: str) -> float | None:
+        """The season to model, or None: none asked for, too few periods to see it, or (when it
+        follows the frequency) no seasonal pattern in the data, as in seasonally adjusted series."""
+        asked = self.seasonal_period
+        season = seasons.season_of(frequency) if asked is None else float(asked)
+        if season is None or season <= 1:
+            return None
+        needed = int(np.ceil(2 * season if self._uses_fourier(season) else 3 * season))
+        if len(y) < needed:
+            report(f"{len(y)} periods hold too few seasons of {season:g} (need {needed}): "
+                   "fitting without a season")
+            return None
+        if asked is None:
+            strength = seasonal_strength(y, round(season))
+            if strength < _SEASONAL_STRENGTH:
+                report(f"no seasonal pattern of {season:g} periods (STL strength {strength:.2f}): "
+                       "fitting without a season")
+                return None
+        return season
+
+    def _plans(self, y: np.ndarray, index: pd.DatetimeIndex, frequency: str,
+               season: float | None) -> list[_Plan]:
+        """One plan per order of differencing left open by the unit-root tests."""
+        terms, m, big_d, pairs, base = None, 0, 0, 0, y
+        if season is not None and self._uses_fourier(season):
+            pairs = max(1, min(self.max_fourier_pairs, seasons.max_pairs(season)))
+            position = seasons.positions(index, pd.Timestamp(index[0]), frequency)
+            terms = seasons.fourier_terms(position, season, pairs)
+            design = np.column_stack([np.ones(len(y)), terms])
+            base = y - design @ np.linalg.lstsq(design, y, rcond=None)[0]  # the season taken out
+        elif season is not None:
+            m, big_d = int(season), self.seasonal_difference
+            base = y[m:] - y[:-m] if big_d else y
+        low, high = difference_orders(base, _MAX_D)
+        burn = None if low == high else high + big_d * m
+        # A drift only on a regular first difference: with a seasonal one it extrapolated
+        # the daily transactions' last weeks (RMSE 555 instead of 452, docs/benchmarks.md).
+        return [_Plan(Space(d, big_d, m, self.max_p, self.max_q, self.max_seasonal_order,
+                            trend_allowed=big_d == 0 and d <= 1, max_pairs=pairs,
+                            min_pairs=min(pairs, 1)),
+                      terms, season, burn) for d in range(low, high + 1)]
+
+    def _search(self, plan: _Plan, y: np.ndarray, clock: Clock) -> Search:
+        def fit_one(c: Candidate, callback: Any) -> Fit:
+            exog = plan.exog(c.pairs)
+            model = _model(y, plan.space.spec(c), exog, concentrate_scale=True, burn=plan.burn)
+            fixed = None if exog is None else _harmonic_coefficients(y, exog, plan.space.d)
+            return fit_model(model, self.criterion, self.maxiter, callback, fixed)
+
+        search = Search(plan.space, fit_one, self.criterion, clock, self.max_models)
+        if plan.space.max_pairs:  # the number of pairs first, with small ARMA errors
+            trend, most = plan.space.trend_allowed, plan.space.max_pairs
+            scan = [Candidate(1, 1, trend=trend, pairs=k) for k in range(1, most + 1)]
+            search.scan(scan, patience=2)
+        else:
+            search.scan(_starts(plan.space))
+        if search.best is not None:
+            search.climb(search.best)
+        return search
 
     def forecast(self, history: pd.Series, steps: int) -> np.ndarray:
-        model = _model(history.to_numpy(dtype=float), self.spec_)
-        return np.asarray(model.filter(np.asarray(self.spec_["params"])).forecast(steps), dtype=float)
+        spec = self.spec_
+        exog, future = self._fourier(history, steps)
+        model = _model(history.to_numpy(dtype=float), spec, exog)
+        result = model.filter(np.asarray(spec["params"]))
+        return np.asarray(result.forecast(steps, exog=future), dtype=float)
+
+    def _fourier(self, history: pd.Series,
+                 steps: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Fourier columns of `history` and of the `steps` periods after it (None: no terms)."""
+        fourier = self.spec_.get("fourier")
+        if not fourier:
+            return None, None
+        if not isinstance(history.index, pd.DatetimeIndex) or len(history) == 0:
+            raise RecipeError("forecaster: the history needs its dates (a DatetimeIndex) "
+                              "to place its season")
+        anchor = pd.Timestamp(fourier["anchor"])
+        position = seasons.positions(history.index, anchor, self.frequency_)
+        ahead = position[-1] + np.arange(1, steps + 1, dtype=float)
+        period, pairs = float(fourier["period"]), int(fourier["pairs"])
+        return (seasons.fourier_terms(position, period, pairs),
+                seasons.fourier_terms(ahead, period, pairs))
 
     @property
     def summary(self) -> str:
-        return f"SARIMAX{tuple(self.spec_['order'])}x{tuple(self.spec_['seasonal_order'])}"
+        text = f"SARIMAX{tuple(self.spec_['order'])}x{tuple(self.spec_['seasonal_order'])}"
+        if self.spec_.get("trend", "n") == "c":
+            text += " with drift" if _differenced(self.spec_) else " with constant"
+        fourier = self.spec_.get("fourier")
+        if fourier:
+            text += f" + {fourier['pairs']} Fourier pairs of period {fourier['period']:g}"
+        return text
 
     def save(self, folder: Path) -> None:
         payload = {"params": self.get_params(), "spec": self.spec_, "frequency": self.frequency_,
                    "criterion_value": self.criterion_value_,
+                   "search": getattr(self, "search_", None),
                    "history": {"index": [str(t) for t in self.history_.index],
                                "values": self.history_.tolist()}}
         (folder / _FILE).write_text(json.dumps(payload, indent=2), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> Self:
+        """Read a saved model; files written before Fourier terms and drift load as they were."""
         payload = json.loads((folder / _FILE).read_text(encoding="utf-8"))
-        recipe = cls(**payload["params"])
+        known = set(cls.param_names())
+        recipe = cls(**{k: v for k, v in payload["params"].items() if k in known})
         recipe.spec_ = payload["spec"]
         recipe.frequency_ = payload["frequency"]
         recipe.criterion_value_ = payload["criterion_value"]
+        recipe.search_ = payload.get("search")
         history = payload["history"]
-        recipe.history_ = pd.Series(history["values"], index=pd.DatetimeIndex(history["index"]), dtype=float)
+        index = _with_freq(pd.DatetimeIndex(history["index"]), recipe.frequency_)
+        recipe.history_ = pd.Series(history["values"], index=index, dtype=float)
         return recipe
 
     @classmethod
@@ -154,23 +276,84 @@ class ArimaForecaster(Forecaster):
         return [f"{name}=={version(name)}" for name in ("statsmodels", "numpy", "pandas", "scipy")]
 
 
-def _model(y: np.ndarray, spec: dict[str, Any], concentrate_scale: bool = False) -> Any:
+def _starts(space: Space) -> list[Candidate]:
+    """auto.arima's starting models, within the space (seasonal terms dropped without one)."""
+    # Seasonal: a constant when nothing is differenced, as before drift was searched.
+    trend = space.trend_allowed and space.d + space.big_d == 0
+    starts = [Candidate(p, q, sp, sq, trend) for p, q, sp, sq in _STARTS]
+    if not space.m:
+        plain = [(0, 0), (1, 0), (0, 1), (1, 1), (2, 2)]
+        starts = [Candidate(p, q, 0, 0, space.trend_allowed) for p, q in plain]
+    return list(dict.fromkeys(s for s in starts if space.allows(s)))
+
+
+def _columns(season: float, pairs: int) -> int:
+    """Columns of `pairs` Fourier pairs (an even season's last pair has only its cosine)."""
+    return 2 * pairs - (1 if 2 * pairs == season else 0)
+
+
+def _differenced(spec: dict[str, Any]) -> bool:
+    return bool(spec["order"][1] + spec["seasonal_order"][1] > 0)
+
+
+def _model(y: np.ndarray, spec: dict[str, Any], exog: np.ndarray | None = None,
+           concentrate_scale: bool = False, burn: int | None = None) -> Any:
     from statsmodels.tools.sm_exceptions import EstimationWarning
     from statsmodels.tsa.statespace.sarimax import SARIMAX
 
-    differenced = spec["order"][1] + spec["seasonal_order"][1] > 0
+    # Saved before the trend was searched: a constant exactly when the model is not differenced.
+    trend = spec.get("trend", "n" if _differenced(spec) else "c")
+    extra = {} if burn is None else {"loglikelihood_burn": burn}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", EstimationWarning)  # notices about starting values
-        return SARIMAX(y, order=tuple(spec["order"]), seasonal_order=tuple(spec["seasonal_order"]),
-                       trend="n" if differenced else "c", concentrate_scale=concentrate_scale)
+        return SARIMAX(y, exog=exog, order=tuple(spec["order"]),
+                       seasonal_order=tuple(spec["seasonal_order"]), trend=trend,
+                       concentrate_scale=concentrate_scale, **extra)
 
 
-def _kpss_difference(values: np.ndarray) -> int:
-    """1 if KPSS rejects (level) stationarity at 5%, else 0."""
-    from statsmodels.tools.sm_exceptions import InterpolationWarning
-    from statsmodels.tsa.stattools import kpss
+def _values(series: pd.Series) -> tuple[np.ndarray, pd.DatetimeIndex]:
+    """The series' values (complete, enough of them) and dates."""
+    y = series.to_numpy(dtype=float)
+    index = pd.DatetimeIndex(series.index)
+    missing = np.flatnonzero(~np.isfinite(y))
+    if len(missing):
+        raise RecipeError(f"forecaster: {len(missing)} missing or non-finite values, the first at "
+                          f"{index[missing[0]]}; fill them before fitting")
+    if len(y) < _MIN_PERIODS:
+        raise RecipeError(f"forecaster: {len(y)} periods are too few to fit "
+                          f"(need at least {_MIN_PERIODS})")
+    if np.ptp(y) == 0:
+        raise RecipeError(f"forecaster: every value of the series is {y[0]:g}: there is nothing "
+                          "to learn from (an ARIMA needs some variation)")
+    return y, index
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InterpolationWarning)  # p-value beyond the table: still usable
-        result = kpss(values, regression="c", nlags="auto", result_object=True)
-    return int(result.pvalue < 0.05)
+
+def _harmonic_coefficients(y: np.ndarray, exog: np.ndarray, d: int) -> dict[str, float]:
+    """Least-squares coefficients of the Fourier columns, on the series differenced as the
+    model differences it. For harmonic regressors least squares is as efficient as maximum
+    likelihood (Grenander, 1954; measured on weekly co2: within 0.003, the same likelihood),
+    and holding them fixed leaves the optimizer only the ARMA part: about twice as fast."""
+    target, columns = np.diff(y, d), np.diff(exog, d, axis=0)
+    design = np.column_stack([np.ones(len(target)), columns])
+    beta = np.linalg.lstsq(design, target, rcond=None)[0][1:]
+    return {f"x{i + 1}": float(b) for i, b in enumerate(beta)}
+
+
+def _frequency(index: pd.DatetimeIndex) -> str:
+    offset = index.freq
+    if offset is None and len(index) >= 3:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas 3 announces that it will return an offset
+            inferred = pd.infer_freq(index)
+        offset = seasons.offset_of(str(inferred)) if inferred else None
+    if offset is None:
+        raise RecipeError("forecaster: the series' dates are not regular; "
+                          "give its index a frequency")
+    return str(offset.freqstr)
+
+
+def _with_freq(index: pd.DatetimeIndex, frequency: str) -> pd.DatetimeIndex:
+    try:
+        return pd.DatetimeIndex(index, freq=frequency)
+    except ValueError:  # an older file whose dates do not follow the recorded frequency
+        return index
