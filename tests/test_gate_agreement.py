@@ -162,7 +162,8 @@ def test_dm_interval_for_rmse_is_of_the_mean_squared_error() -> None:
     assert decision.interval[0] <= decision.estimate <= decision.interval[1]
     assert found.deltas["rmse"] == pytest.approx(np.sqrt(mse(new)) - np.sqrt(mse(old)))
     _, reasons = decide(policy, found)
-    assert "90% interval of the mean squared error difference per origin" in reasons[1]
+    level = round(100 * (1 - 2 * policy.alpha))  # the one-sided test's own level: 95% at alpha 0.025
+    assert f"{level}% interval of the mean squared error difference per origin" in reasons[1]
 
 
 def test_guardrail_intervals_stay_95_percent_bootstrap() -> None:
@@ -226,7 +227,7 @@ def test_too_few_origins_for_diebold_mariano_is_said_plainly() -> None:
     verdict, reasons = decide(policy, compare_forecasts(policy, actual, new, old, 7))
     assert verdict is Verdict.REJECT
     assert reasons[1] == (
-        "diebold-mariano test: one-sided p = 1 >= alpha 0.05, not significant (too few origins "
+        "diebold-mariano test: one-sided p = 1 >= alpha 0.025, not significant (too few origins "
         "to test: 5 origins at horizon 7 all overlap; this test needs golden.periods of at least "
         "14; no interval: too little data)"
     )
