@@ -64,6 +64,30 @@ def test_v2_and_tritonclient_forecast(transactions) -> None:  # type: ignore[no-
     client.close()
 
 
+def test_a_served_forecaster_forecasts_after_the_latest_data(transactions, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """New periods ingested without a new version: production keeps its version and its
+    parameters, and forecasts what comes after the new periods."""
+    import time
+
+    root, url = transactions["root"], transactions["production"]
+    before = post(url, "/score", json={"data": [3]}).json()
+    assert before["time"][0].startswith("2014-01-01")
+    lines = (root / "data" / "retraining" / "transactions-2014.csv").read_text(encoding="utf-8").splitlines()
+    january = tmp_path / "january-2014.csv"
+    january.write_text("\n".join(lines[:32]) + "\n", encoding="utf-8")  # the header and 31 days
+    assert cli("ingest", "transactions", str(january), "-p", str(root), "-q").code == 0
+    deadline = time.monotonic() + 20
+    after = before
+    while time.monotonic() < deadline and after["time"][0].startswith("2014-01-01"):
+        time.sleep(0.3)
+        after = post(url, "/score", json={"data": [3]}).json()
+    assert after["version"] == before["version"]
+    assert after["time"][0].startswith("2014-02-01"), after["time"]
+    offline = load_version(Workspace(Project.open(root)), "transactions", after["version"])
+    times, values = offline.forecast(3)  # offline, the version loads the same way
+    assert times == after["time"] and np.allclose(values, after["result"])
+
+
 def test_retrain_promotes_and_releases_while_production_answers(transactions) -> None:  # type: ignore[no-untyped-def]
     root, url = transactions["root"], transactions["production"]
     before = post(url, "/score", json={"data": [7]}).json()["version"]

@@ -39,7 +39,8 @@ class Scenario:
     """The true values of `score_rows` (or of the forecast dates), in order."""
     labels: list[Any] = field(default_factory=list)
     write_feedback: Callable[[Path, list[str]], Path] | None = None
-    """Writes the feedback file into a folder, given the request ids of the scored rows."""
+    """Writes the feedback file into a folder, given the request ids of the scored rows (a
+    forecaster: the dates it forecast)."""
     forecast_dates: list[str] = field(default_factory=list)
     horizon: int = 0
 
@@ -391,8 +392,9 @@ periods = {golden}
 horizon = {horizon}
 '''
 
-    def feedback(folder: Path, request_ids: list[str]) -> Path:
-        return _write(future, folder / f"{model}-feedback.csv")
+    def feedback(folder: Path, dates: list[str]) -> Path:
+        """The actual values of the periods the endpoint forecast (by date)."""
+        return _write(frame[frame["period"].isin(dates)], folder / f"{model}-feedback.csv")
 
     return Scenario(model, toml, [later], "forecasting", [], future["value"].tolist(), [], feedback,
                     future["period"].tolist(), horizon)

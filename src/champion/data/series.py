@@ -53,6 +53,14 @@ def fill_missing(series: pd.Series, column: str | None = None) -> FilledSeries:
     return FilledSeries(filled, missing)
 
 
+def model_series(frame: pd.DataFrame, time: str, target: str, frequency: str) -> FilledSeries:
+    """A forecaster's series from its dataset: the target by date at the model's frequency,
+    missing values filled (see `fill_missing`)."""
+    series = frame.set_index(time)[target].astype(float)
+    series.index = pd.DatetimeIndex(series.index, freq=frequency)
+    return fill_missing(series, target)
+
+
 def _dates(index: pd.Index) -> str:
     shown = ", ".join(str(t.date()) if isinstance(t, pd.Timestamp) and t == t.normalize()
                       else str(t) for t in index[:_SHOWN])

@@ -19,7 +19,7 @@ import pandas as pd
 from champion.config import ModelSettings
 from champion.data.dataset import Dataset
 from champion.data.golden import golden_mask, split_series
-from champion.data.series import fill_missing
+from champion.data.series import model_series
 from champion.errors import ChampionError, DataError, RecipeError
 from champion.evaluation.compare import compare_classifiers, compare_forecasts, compare_regressors
 from champion.evaluation.metrics import ClassifierScores, RegressorScores
@@ -125,9 +125,7 @@ def split(dataset: Dataset, settings: ModelSettings, recipe_cls: type[Recipe]) -
         return ClassificationSplit(train[settings.features], train[settings.target],
                                    golden[settings.features], golden[settings.target], positive)
     assert settings.time is not None  # checked by check_task_settings
-    series = frame.set_index(settings.time)[settings.target].astype(float)
-    series.index = pd.DatetimeIndex(series.index, freq=settings.frequency)
-    filled = fill_missing(series, settings.target)
+    filled = model_series(frame, settings.time, settings.target, settings.frequency)
     history, _ = split_series(filled.series, settings.golden.periods)
     return ForecastSplit(filled.series, history, settings.golden.horizon, filled.filled)
 

@@ -3,12 +3,22 @@
 `load_version` serves registered versions; `load_run` is the same load of a run's model, which
 registration calls before it registers anything, so no version that cannot be served is ever
 registered.
+
+A forecaster forecasts after the latest data of its model (its fitted parameters applied to
+the whole current series, as evaluation scores a champion), not after the data it was trained
+on: a version kept by the gate while new periods arrived still forecasts what comes next.
 """
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
+from champion.data.series import model_series
+from champion.errors import ChampionError
 from champion.recipes.base import Forecaster
 from champion.registry.mlflow_registry import TAG
 from champion.registry.records import RunRecord
@@ -16,6 +26,8 @@ from champion.serving.loaded import InputColumn, LoadedModel
 
 if TYPE_CHECKING:
     from champion.pipelines.workspace import Workspace
+
+log = logging.getLogger("champion.serving")
 
 
 def load_version(ws: Workspace, model: str, version: int) -> LoadedModel:
@@ -37,5 +49,43 @@ def load_run(ws: Workspace, model: str, run: RunRecord, version: int = 0) -> Loa
     loaded = LoadedModel(name=model, version=version, run_id=run.run_id, recipe=recipe, columns=columns,
                          sha256=run.tags.get(TAG + "artifact_sha256", ""), recipe_spec=run.tags.get(
                              TAG + "recipe", settings.recipe))
+    if isinstance(recipe, Forecaster):
+        with_latest(ws, loaded)
     loaded.self_test(example)
     return loaded
+
+
+def latest_series(ws: Workspace, model: str) -> pd.Series | None:
+    """The model's current series (declared and ingested files), or None when it cannot be read
+    (the version then forecasts after its own history; the reason is logged)."""
+    settings = ws.settings(model)
+    if settings.time is None:
+        return None
+    try:
+        frame = ws.dataset(model).frame
+        return model_series(frame, settings.time, settings.target, settings.frequency).series
+    except ChampionError as exc:
+        log.warning("%s: the current series cannot be read (%s); forecasting after the model's own history",
+                    model, exc)
+        return None
+
+
+def with_latest(ws: Workspace, loaded: LoadedModel, series: pd.Series | None = None) -> LoadedModel:
+    """`loaded` forecasting after `series` (default: the model's current series) when that
+    continues past the history it has; the same object otherwise."""
+    recipe = loaded.recipe
+    assert isinstance(recipe, Forecaster)
+    series = latest_series(ws, loaded.name) if series is None else series
+    if series is None or not len(series) or series.index[-1] <= recipe.history_.index[-1]:
+        return loaded
+    recipe.extend_history(series)
+    return loaded
+
+
+def refreshed(ws: Workspace, loaded: LoadedModel) -> LoadedModel:
+    """A copy of a served forecaster that forecasts after the current series (the served one
+    is never changed under requests that captured it)."""
+    import copy
+
+    fresh = replace(loaded, recipe=copy.copy(loaded.recipe))
+    return with_latest(ws, fresh)

@@ -22,7 +22,7 @@ from champion.project import Project
 from champion.serving import inputs, v2
 from champion.serving.batching import Batcher
 from champion.serving.loaded import InputColumn, LoadedModel
-from champion.serving.loading import load_version
+from champion.serving.loading import load_version, refreshed
 from champion.serving.metrics import ServingMetrics
 from champion.serving.log_spool import SpoolWriter, spool_dir
 from champion.serving.prediction_log import identity_kinds
@@ -70,6 +70,7 @@ class ScoringService:
         self.started = time.time()
         self._refresh_lock = asyncio.Lock()
         self._seen_token: tuple[int, ...] | None = None
+        self._data_tokens: dict[str, tuple[str, ...]] = {}  # a forecaster's data when last extended
         self._default = project.default_model()
         models = project.config.models
         self._id_columns = {name: [InputColumn(c, kind) for c, kind in identity_kinds(m)] for name, m in models.items()}
@@ -230,6 +231,7 @@ class ScoringService:
 
         `force` retries a version that was refused before (the admin reload)."""
         async with self._refresh_lock:
+            await self._follow_data()
             token = self.workspace.registry.change_token()
             if not force and token is not None and token == self._seen_token:
                 return self.health()  # nothing was written to the registry since the last look
@@ -265,11 +267,32 @@ class ScoringService:
         self.batcher.close()
         self.board.remove()
 
+    async def _follow_data(self) -> None:
+        """Served forecasters forecast after the latest data: when files were ingested since a
+        version was loaded, switch in a copy that forecasts after the grown series."""
+        for name, slot in self.slots.items():
+            current = slot.current
+            if current is None or current.task != "forecasting":
+                continue
+            token = await asyncio.to_thread(self._data_token, name)
+            if token == self._data_tokens.get(name):
+                continue
+            try:
+                slot.current = await asyncio.to_thread(refreshed, self.workspace, current)
+            except Exception:  # noqa: BLE001 - the version keeps serving as it was
+                log.exception("%s: could not extend the served forecaster to the new data", name)
+            self._data_tokens[name] = token
+
+    def _data_token(self, name: str) -> tuple[str, ...]:
+        return tuple(f.sha256 for f in self.workspace.state.ingested(name))
+
     async def _swap(self, name: str, version: int) -> None:
         slot = self.slots[name]
         slot.loading = version
         self.board.write(self._worker_status())
         try:
+            if self.project.config.models[name].time is not None:
+                self._data_tokens[name] = await asyncio.to_thread(self._data_token, name)
             loaded = await asyncio.to_thread(load_version, self.workspace, name, version)
         except ChampionError as exc:
             slot.refused = Refusal(version, str(exc), time.time())
