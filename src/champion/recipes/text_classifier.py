@@ -26,8 +26,7 @@ from typing import Self
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize_scalar
-from scipy.special import expit, log_softmax, softmax
+from scipy.special import expit, softmax
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -35,6 +34,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from champion.errors import RecipeError
 from champion.recipes.base import Classifier
+from champion.recipes.calibration import fit_temperature
 from champion.recipes.labels import class_array, classes_to_json, encode_labels
 
 _VOCABULARY = "vocabulary.json"
@@ -152,16 +152,6 @@ class TextClassifier(Classifier):
     @classmethod
     def pip_requirements(cls) -> list[str]:
         return [f"{name}=={version(name)}" for name in ("scikit-learn", "numpy", "pandas", "scipy")]
-
-
-def fit_temperature(scores: np.ndarray, codes: np.ndarray) -> float:
-    """The T minimising the log loss of softmax(scores / T) (temperature scaling)."""
-    rows = np.arange(len(codes))
-
-    def log_loss(temperature: float) -> float:
-        return float(-log_softmax(scores / temperature, axis=1)[rows, codes].mean())
-
-    return float(minimize_scalar(log_loss, bounds=(0.01, 100.0), method="bounded").x)
 
 
 def _texts(X: pd.DataFrame) -> list[str]:
