@@ -13,6 +13,8 @@ from champion.recipes.base import Classifier, Forecaster, Recipe, Regressor
 BUILT_IN = {
     "text-classifier": "champion.recipes.text_classifier:TextClassifier",
     "forecaster": "champion.recipes.forecaster:ArimaForecaster",
+    "tabular-classifier": "champion.recipes.tabular:TabularClassifier",
+    "tabular-regressor": "champion.recipes.tabular:TabularRegressor",
 }
 
 
