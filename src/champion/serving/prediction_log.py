@@ -48,15 +48,17 @@ def classifier_rows(environment: str, request: list[Any], shape: VersionShape) -
         texts = rows[column]
         if len(texts) == 1:  # one comment a request: no zip or list (saves ~0.5 of ~6 us a row)
             text, label = texts[0], labels[0]
+            first = proba[0]
             return [(name, env, at, rid, 0, version, _json({column: text}),
-                     label_json.get((type(label), label)) or _json(label), _json(proba[0]), latency, None,
+                     label_json.get((type(label), label)) or _json(label),
+                     None if first is None else _json(first), latency, None,
                      sha256(text.encode("utf-8")).hexdigest())]
         return [(name, env, at, rid, i, version, _json({column: text}),
-                 label_json.get((type(label), label)) or _json(label), _json(p), latency, None,
-                 sha256(text.encode("utf-8")).hexdigest())
+                 label_json.get((type(label), label)) or _json(label), None if p is None else _json(p), latency,
+                 None, sha256(text.encode("utf-8")).hexdigest())
                 for i, (text, label, p) in enumerate(zip(texts, labels, proba, strict=True))]
     outputs = [label_json.get(_key(label)) or _json(label) for label in labels]
-    probabilities = [_json(p) for p in proba]
+    probabilities = [None if p is None else _json(p) for p in proba]  # a regressor's rows have none
     columns = [rows[n] for n in shape.names]
     encoded: list[EncodedRow] = []
     for i in range(len(labels)):
