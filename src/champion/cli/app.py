@@ -66,27 +66,73 @@ def _verdict_exit(document: dict) -> None:  # type: ignore[type-arg]
 def init(
     folder: Annotated[Path, typer.Argument(help="Folder to create the project in (created if missing).")],
     template: Annotated[str, typer.Option("--template", "-t", help=f"One of: {', '.join(TEMPLATES)}.")] = "youtube-spam",
+    data: Annotated[Path | None, typer.Option(
+        "--data", help="Your own data file (CSV, TSV or any common separator, Parquet): write a project "
+                       "for it instead of a template, its settings read off the data.")] = None,
+    target: Annotated[str | None, typer.Option("--target", help="With --data: the column to predict.")] = None,
+    time: Annotated[str | None, typer.Option(
+        "--time", help="With --data: the date column of a series; the project forecasts the target.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="With --data: the model's name (default: "
+                                                              "from the target).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Create a runnable project from a template, with its data and champion.toml."""
+    """Create a runnable project: from a template with its data, or for your own data file.
+
+    With --data FILE --target COLUMN, each column's type and whether it may be empty are read
+    off the file, and the task from the target: a classifier (labels: the values seen), a
+    regressor (a number with many values), or with --time DATE_COLUMN a forecaster (the
+    frequency from the dates). The recipe, the row identity and the features follow; every
+    guess is shown and written as a comment in champion.toml, to check before `champion build`.
+    """
     with handled(as_json, lambda: None):
+        destination = folder.expanduser().resolve()
+        if data is not None:
+            _init_from_data(destination, data, target, time, model, as_json)
+            return
+        if target is not None or time is not None or model is not None:
+            raise UsageError("--target, --time and --model go with --data FILE")
         if template not in TEMPLATES:
             raise UsageError(f"unknown template {template!r}; choose one of: {', '.join(TEMPLATES)}")
-        target = folder.expanduser().resolve()
-        if (target / "champion.toml").exists():
-            raise UsageError(f"{target} already holds a champion.toml; choose another folder")
-        if target.exists() and not target.is_dir():
-            raise UsageError(f"{target} exists and is not a folder")
-        if target.exists() and any(target.iterdir()):
-            raise UsageError(f"{target} is not empty; init creates projects in new or empty folders")
+        if (destination / "champion.toml").exists():
+            raise UsageError(f"{destination} already holds a champion.toml; choose another folder")
+        if destination.exists() and not destination.is_dir():
+            raise UsageError(f"{destination} exists and is not a folder")
+        if destination.exists() and any(destination.iterdir()):
+            raise UsageError(f"{destination} is not empty; init creates projects in new or empty folders")
         with as_file(files("champion") / "templates" / template) as source:
-            shutil.copytree(source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
-        model = next(iter(Project.open(target).config.models))
+            shutil.copytree(source, destination, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+        name = next(iter(Project.open(destination).config.models))
         if as_json:
-            render.print_json({"project": str(target), "template": template, "model": model})
+            render.print_json({"project": str(destination), "template": template, "model": name})
             return
-        render.console.print(f"created project [bold]{target}[/] from template {template} (model: {model})")
-        render.console.print(f"next: [bold]champion build {model} --project {folder}[/]")
+        render.console.print(f"created project [bold]{destination}[/] from template {template} (model: {name})")
+        render.console.print(f"next: [bold]champion build {name} --project {folder}[/]")
+
+
+def _init_from_data(destination: Path, data: Path, target: str | None, time: str | None, model: str | None,
+                    as_json: bool) -> None:
+    from champion.pipelines.scaffold import scaffold
+    from champion.pipelines.workspace import Workspace
+
+    if target is None:
+        raise UsageError("--data needs --target COLUMN: the column the model predicts")
+    existed = destination.exists()
+    result = scaffold(destination, data.expanduser().resolve(), target, time, model)
+    try:  # the settings must read the file they were inferred from, or nothing is left behind
+        ws = Workspace(Project.open(destination))
+        ws.recipe_class(result.model)
+        rows = ws.dataset(result.model).rows
+    except Exception as exc:
+        for path in [destination] if not existed else list(destination.iterdir()):
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+        raise UsageError(f"the settings read off {data} do not validate it ({exc}); write champion.toml by "
+                         "hand (see the README) or correct the file") from None
+    if as_json:
+        render.print_json({**result.as_dict(), "rows": rows})
+        return
+    render.scaffold_summary(result, rows)
+    render.console.print(f"next: check {destination / 'champion.toml'}, then "
+                         f"[bold]champion build {result.model} --project {destination}[/]")
 
 
 @app.command()

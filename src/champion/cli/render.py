@@ -266,3 +266,27 @@ def release_summary(result: dict[str, Any]) -> None:
             console.print(f"{step['step']}: version {step['version']} (was {step['previous']}), {step['state']}")
     style = "bold green" if result["ok"] else "bold red"
     console.print(f"[{style}]{escape(result['message'])}[/]")
+
+
+def scaffold_summary(result: Any, rows: int) -> None:
+    """What `init --data` read off a file: the task, the recipe and every column's role."""
+    console.print(f"created project [bold]{escape(str(result.project))}[/] for {escape(result.data_file)} "
+                  f"({rows} rows)")
+    what = f"{result.task}: {escape(result.model)} predicts {escape(result.target)} with {result.recipe}"
+    if result.labels:
+        what += f", labels {escape(str(result.labels))}"
+    if result.frequency:
+        what += f", a series at frequency {result.frequency} (horizon {result.horizon}, golden set of the last " \
+                f"{result.golden_periods} periods)"
+    console.print(what)
+    table = Table(show_edge=False, header_style="bold")
+    for column in ("column", "type", "empty values", "role", "note"):
+        table.add_column(column)
+    for column in result.columns:
+        role = ("target" if column.name == result.target else "time" if column.name == result.time
+                else "identity" if column.name in result.id else "feature" if column.name in result.features else "-")
+        table.add_row(escape(column.name), column.type, "allowed" if column.nullable else "no", role,
+                      escape(column.note))
+    console.print(table)
+    for note in result.notes:
+        console.print(f"[yellow]note:[/] {escape(note)}")
