@@ -82,6 +82,17 @@ def convert_cell(cell: str | None, spec: ColumnSpec, model: ModelSettings) -> tu
     raise AssertionError(f"unhandled column type {spec.type}")  # pragma: no cover
 
 
+def is_iso_time(value: Any) -> bool:
+    """Whether `value` is ISO 8601 text of a date or a date and time (as JSON carries them)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 def label_of(cell: str, model: ModelSettings) -> tuple[Any, str | None]:
     """The declared label that `cell` spells (`1.0` spells the integer label 1)."""
     for label in model.labels:

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from champion.config import ColumnSpec, ModelSettings
+from champion.data.cells import is_iso_time
 from champion.data.validation import read_data_file, read_header
 from champion.errors import DataError, InputError
 from champion.pipelines.workspace import Workspace
@@ -217,12 +217,8 @@ def _typed(value: Any, kind: str, where: str) -> Any:
         if isinstance(value, str):
             return value
     elif kind in ("date", "datetime"):
-        if isinstance(value, str):
-            try:
-                datetime.fromisoformat(value)
-                return value
-            except ValueError:
-                pass
+        if is_iso_time(value):
+            return value
         raise InputError(f"{where}: expected an ISO {kind} (YYYY-MM-DD), got {value!r}")
     elif kind == "label":
         if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):

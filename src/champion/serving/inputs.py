@@ -10,9 +10,9 @@ import math
 import reprlib
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
+from champion.data.cells import is_iso_time
 from champion.errors import InputError
 from champion.serving.loaded import MAX_STEPS, InputColumn, LoadedModel, Rows
 
@@ -101,12 +101,8 @@ def check_value(column: InputColumn, value: Any, where: str) -> Any:
             raise InputError(f"{where}: expected a string for {column.name}, got {_kind(value)}")
         return value
     if column.kind in ("date", "datetime"):
-        if isinstance(value, str):
-            try:
-                datetime.fromisoformat(value)
-                return value
-            except ValueError:
-                pass
+        if is_iso_time(value):
+            return value
         raise InputError(f"{where}: expected an ISO {column.kind} (e.g. 2024-05-31) for {column.name}, "
                          f"got {_kind(value) if not isinstance(value, str) else show(value)}")
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -128,14 +124,6 @@ def _whole(value: int | float) -> bool:
 
 
 def _check_identity(column: InputColumn, value: Any, where: str) -> Any:
-    if column.kind in ("date", "datetime"):
-        if isinstance(value, str):
-            try:
-                datetime.fromisoformat(value)
-                return value
-            except ValueError:
-                pass
-        raise InputError(f"{where}: expected an ISO {column.kind} for {column.name}, got {show(value)}")
     if column.kind == "label":
         if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
             return value
