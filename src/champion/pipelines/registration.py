@@ -73,7 +73,7 @@ def _check_loadable(ws: Workspace, model: str, run: RunRecord) -> None:
     from champion.serving.loading import load_run
 
     try:
-        load_run(ws, model, run)
+        load_run(ws, model, run, follow_data=False)  # the model as trained: no need to read the data again
     except ChampionError as exc:
         ws.registry.set_run_tags(run.run_id, {"champion.verdict": "UNLOADABLE"})
         raise UnloadableModelError(

@@ -11,6 +11,7 @@ on: a version kept by the gate while new periods arrived still forecasts what co
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -36,23 +37,33 @@ def load_version(ws: Workspace, model: str, version: int) -> LoadedModel:
     return load_run(ws, model, ws.registry.run(record.run_id), version)
 
 
-def load_run(ws: Workspace, model: str, run: RunRecord, version: int = 0) -> LoadedModel:
+def load_run(ws: Workspace, model: str, run: RunRecord, version: int = 0, follow_data: bool = True) -> LoadedModel:
     """The model of `run`, downloaded from the registry, hash-checked, loaded and self-tested
-    on the input example logged with it (`version` 0: not registered yet)."""
+    on the input example logged with it (`version` 0: not registered yet). A forecaster
+    forecasts after the model's current series unless `follow_data` is false."""
     recipe, example = ws.registry.load_model(run)
     settings = ws.settings(model)
     if isinstance(recipe, Forecaster):
         columns = [InputColumn("steps", "integer")]
+        if follow_data:
+            _forecast_after(recipe, latest_series(ws, model))
     else:
         columns = [InputColumn(name, settings.columns[name].type, settings.columns[name].nullable)
                    for name in settings.features]
     loaded = LoadedModel(name=model, version=version, run_id=run.run_id, recipe=recipe, columns=columns,
                          sha256=run.tags.get(TAG + "artifact_sha256", ""), recipe_spec=run.tags.get(
                              TAG + "recipe", settings.recipe))
-    if isinstance(recipe, Forecaster):
-        with_latest(ws, loaded)
     loaded.self_test(example)
     return loaded
+
+
+def refreshed(ws: Workspace, loaded: LoadedModel) -> LoadedModel:
+    """A copy of a served forecaster that forecasts after the model's current series (the
+    served one is never changed under requests that captured it)."""
+    recipe = copy.copy(loaded.recipe)
+    assert isinstance(recipe, Forecaster)
+    _forecast_after(recipe, latest_series(ws, loaded.name))
+    return replace(loaded, recipe=recipe)
 
 
 def latest_series(ws: Workspace, model: str) -> pd.Series | None:
@@ -70,22 +81,7 @@ def latest_series(ws: Workspace, model: str) -> pd.Series | None:
         return None
 
 
-def with_latest(ws: Workspace, loaded: LoadedModel, series: pd.Series | None = None) -> LoadedModel:
-    """`loaded` forecasting after `series` (default: the model's current series) when that
-    continues past the history it has; the same object otherwise."""
-    recipe = loaded.recipe
-    assert isinstance(recipe, Forecaster)
-    series = latest_series(ws, loaded.name) if series is None else series
-    if series is None or not len(series) or series.index[-1] <= recipe.history_.index[-1]:
-        return loaded
-    recipe.extend_history(series)
-    return loaded
-
-
-def refreshed(ws: Workspace, loaded: LoadedModel) -> LoadedModel:
-    """A copy of a served forecaster that forecasts after the current series (the served one
-    is never changed under requests that captured it)."""
-    import copy
-
-    fresh = replace(loaded, recipe=copy.copy(loaded.recipe))
-    return with_latest(ws, fresh)
+def _forecast_after(recipe: Forecaster, series: pd.Series | None) -> None:
+    """Forecast after `series` when it goes on past the history the recipe has."""
+    if series is not None and len(series) and series.index[-1] > recipe.history_.index[-1]:
+        recipe.extend_history(series)
