@@ -4,8 +4,8 @@ each column is read), with native categorical splits and missing values.
 
 The number of boosting iterations is chosen by cross-validation on the training rows
 (`tabular_fit.py`, `early_stopping="cv"`), and the classifier's probabilities are calibrated
-by temperature scaling on the same folds' held-out scores: one T minimising their log loss,
-applied to the final model's scores. Monitoring estimates accuracy from these probabilities;
+by temperature scaling on the same folds' held-out scores: one T >= 1 minimising their log
+loss, applied to the final model's scores (softening only, see `fit`). Monitoring estimates accuracy from these probabilities;
 docs/benchmarks.md has the defaults' measurements against a tuned HistGradientBoosting and
 the calibration error with and without the temperature.
 
@@ -60,7 +60,7 @@ class _Tabular(Recipe):
         learning_rate: float = 0.1,
         max_iter: int = 500,
         max_leaf_nodes: int = 15,
-        min_samples_leaf: int = 20,
+        min_samples_leaf: int = 10,
         l2_regularization: float = 1.0,
         max_features: float = 0.5,
         early_stopping: bool | str = "cv",
@@ -147,7 +147,7 @@ class TabularClassifier(_Tabular, Classifier):
         learning_rate: float = 0.1,
         max_iter: int = 500,
         max_leaf_nodes: int = 15,
-        min_samples_leaf: int = 20,
+        min_samples_leaf: int = 10,
         l2_regularization: float = 1.0,
         max_features: float = 0.5,
         early_stopping: bool | str = "cv",
@@ -177,7 +177,10 @@ class TabularClassifier(_Tabular, Classifier):
             scores = cross_val_predict(self._estimator(HistGradientBoostingClassifier), matrix, codes, cv=split,
                                        method="decision_function")
         calibrate = self.calibration == "temperature" and scores is not None
-        self.temperature_ = fit_temperature(logits(scores), codes) if calibrate else 1.0  # type: ignore[arg-type]
+        # Softening only: the model refitted on every row is at least as confident as the fold
+        # models T was measured on, so a T < 1 from them over-sharpens it (wine: golden log
+        # loss 0.129 with T = 0.65 against 0.073 for the tuned baseline).
+        self.temperature_ = fit_temperature(logits(scores), codes, lowest=1.0) if calibrate else 1.0  # type: ignore[arg-type]
         self.classes_ = classes
         return self
 
