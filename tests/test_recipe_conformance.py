@@ -219,10 +219,24 @@ def test_tabular_recipes_refuse_free_text_and_cap_categories() -> None:
     with pytest.raises(RecipeError, match="looks like free text"):
         recipe_class("tabular-classifier")().fit(pd.DataFrame({"note": text}), y)  # type: ignore[attr-defined]
     codes = pd.DataFrame({"code": [f"c{i % 300}" for i in range(n * 3)]})  # 300 short categories: capped
-    model = recipe_class("tabular-regressor")().fit(codes, pd.Series(np.arange(n * 3) % 300, dtype=float))  # type: ignore[attr-defined]
+    target = pd.Series(np.arange(n * 3) % 300, dtype=float)
+    model = recipe_class("tabular-regressor")().fit(codes, target)  # type: ignore[attr-defined]
     column = model.columns_.columns[0]
     assert column["other"] and len(column["categories"]) == 254
     assert np.all(np.isfinite(model.predict(pd.DataFrame({"code": ["c1", "c299", "never seen", None]}))))
+
+
+def test_a_tabular_model_file_holding_other_types_is_not_loaded(tmp_path: Path) -> None:
+    """Loading never runs code from the artifact: a trees file naming any callable beyond the
+    few HistGradientBoosting needs is refused before skops builds anything."""
+    import skops.io as sio
+    from sklearn.preprocessing import FunctionTransformer
+
+    recipe, _, _ = fitted("tabular-regressor")
+    recipe.save(tmp_path)
+    sio.dump(FunctionTransformer(func=print), tmp_path / "trees.skops")
+    with pytest.raises(RecipeError, match="it is not loaded"):
+        type(recipe).load(tmp_path)
 
 
 def test_classifiers_refuse_a_single_class_and_missing_labels() -> None:
