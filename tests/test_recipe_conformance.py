@@ -206,6 +206,11 @@ def test_tabular_recipes_read_unseen_categories_and_bad_values_as_missing(spec: 
     odd["day"] = ["2024-02-30", "not a date", None, "2024-03-01", pd.Timestamp("2024-03-01", tz="Europe/Paris")]
     got = answers(recipe, odd)
     assert np.all(np.isfinite(got)) and len(got) == 5
+    # Dates sent as numbers (JSON's epoch milliseconds) are missing, never read as 1970.
+    as_numbers, as_missing = X.head(5).astype(object), X.head(5).astype(object)
+    as_numbers["day"] = [1.7e12, 1704067200000, 0, -5, 3.5]
+    as_missing["day"] = None
+    np.testing.assert_array_equal(answers(recipe, as_numbers), answers(recipe, as_missing))
     with pytest.raises(RecipeError, match="lacks the feature column"):
         answers(recipe, X.drop(columns=["colour"]))
 
