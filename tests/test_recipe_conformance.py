@@ -206,6 +206,11 @@ def test_tabular_recipes_read_unseen_categories_and_bad_values_as_missing(spec: 
     odd["day"] = ["2024-02-30", "not a date", None, "2024-03-01", pd.Timestamp("2024-03-01", tz="Europe/Paris")]
     got = answers(recipe, odd)
     assert np.all(np.isfinite(got)) and len(got) == 5
+    # Dates sent as numbers (JSON's epoch milliseconds) are missing, never read as 1970.
+    as_numbers, as_missing = X.head(5).astype(object), X.head(5).astype(object)
+    as_numbers["day"] = [1.7e12, 1704067200000, 0, -5, 3.5]
+    as_missing["day"] = None
+    np.testing.assert_array_equal(answers(recipe, as_numbers), answers(recipe, as_missing))
     with pytest.raises(RecipeError, match="lacks the feature column"):
         answers(recipe, X.drop(columns=["colour"]))
 
@@ -219,10 +224,24 @@ def test_tabular_recipes_refuse_free_text_and_cap_categories() -> None:
     with pytest.raises(RecipeError, match="looks like free text"):
         recipe_class("tabular-classifier")().fit(pd.DataFrame({"note": text}), y)  # type: ignore[attr-defined]
     codes = pd.DataFrame({"code": [f"c{i % 300}" for i in range(n * 3)]})  # 300 short categories: capped
-    model = recipe_class("tabular-regressor")().fit(codes, pd.Series(np.arange(n * 3) % 300, dtype=float))  # type: ignore[attr-defined]
+    target = pd.Series(np.arange(n * 3) % 300, dtype=float)
+    model = recipe_class("tabular-regressor")().fit(codes, target)  # type: ignore[attr-defined]
     column = model.columns_.columns[0]
     assert column["other"] and len(column["categories"]) == 254
     assert np.all(np.isfinite(model.predict(pd.DataFrame({"code": ["c1", "c299", "never seen", None]}))))
+
+
+def test_a_tabular_model_file_holding_other_types_is_not_loaded(tmp_path: Path) -> None:
+    """Loading never runs code from the artifact: a trees file naming any callable beyond the
+    few HistGradientBoosting needs is refused before skops builds anything."""
+    import skops.io as sio
+    from sklearn.preprocessing import FunctionTransformer
+
+    recipe, _, _ = fitted("tabular-regressor")
+    recipe.save(tmp_path)
+    sio.dump(FunctionTransformer(func=print), tmp_path / "trees.skops")
+    with pytest.raises(RecipeError, match="it is not loaded"):
+        type(recipe).load(tmp_path)
 
 
 def test_classifiers_refuse_a_single_class_and_missing_labels() -> None:

@@ -4,11 +4,13 @@ are never seen here), on the same data sets. A setting's shortfall on a data set
 distance to the best candidate there (accuracy for classifiers, R^2 for regressors); the
 default is the candidate with the smallest worst shortfall.
 
-    python benchmarks/recipes/tabular_defaults.py      # ~30-40 min on 2 cores
+    python benchmarks/recipes/tabular_defaults.py      # ~20 min on 2 cores
+    python benchmarks/recipes/tabular_defaults.py --regressors   # leaf sizes for regression, ~5 min
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
@@ -29,31 +31,53 @@ from tabular_data import CLASSIFICATION, REGRESSION  # noqa: E402
 
 from champion.recipes.tabular import TabularClassifier, TabularRegressor  # noqa: E402
 
-_REGULARIZED = {"max_leaf_nodes": 15, "l2_regularization": 1.0, "max_features": 0.5}
+_REGULARIZED = {"max_leaf_nodes": 15, "l2_regularization": 1.0, "max_features": 0.5, "learning_rate": 0.1,
+                "max_iter": 500, "early_stopping": "cv", "calibration": "temperature"}
 CANDIDATES: dict[str, dict[str, Any]] = {
     "sklearn's defaults, 100 iterations, no calibration": {
-        "max_iter": 100, "early_stopping": False, "max_leaf_nodes": 31, "l2_regularization": 0.0,
-        "max_features": 1.0, "calibration": "none"},
-    "15 leaves, l2 1, features 0.5, 100 iterations": {**_REGULARIZED, "max_iter": 100, "early_stopping": False},
-    "15 leaves, l2 1, features 0.5, iterations by CV": _REGULARIZED,
-    "15 leaves, l2 1, features 0.5, iterations by CV, no calibration": {**_REGULARIZED, "calibration": "none"},
-    "15 leaves, l2 1, features 0.5, leaf 10, iterations by CV": {**_REGULARIZED, "min_samples_leaf": 10},
-    "31 leaves, l2 1, features 0.5, iterations by CV": {**_REGULARIZED, "max_leaf_nodes": 31},
+        "max_iter": 100, "early_stopping": False, "max_leaf_nodes": 31, "min_samples_leaf": 20,
+        "l2_regularization": 0.0, "max_features": 1.0, "calibration": "none"},
+    "15 leaves, leaf 20, rate 0.1, 100 iterations": {
+        **_REGULARIZED, "min_samples_leaf": 20, "max_iter": 100, "early_stopping": False},
+    "15 leaves, leaf 20, rate 0.1, iterations by CV": {**_REGULARIZED, "min_samples_leaf": 20},
+    "31 leaves, leaf 20, rate 0.1, iterations by CV": {**_REGULARIZED, "min_samples_leaf": 20, "max_leaf_nodes": 31},
+    "15 leaves, leaf 10, rate 0.1, iterations by CV": {**_REGULARIZED, "min_samples_leaf": 10},
+    "8 leaves, leaf 10, rate 0.1, iterations by CV": {**_REGULARIZED, "max_leaf_nodes": 8, "min_samples_leaf": 10},
+    "8 leaves, leaf 20, rate 0.05, iterations by CV (<= 1000)": {
+        **_REGULARIZED, "max_leaf_nodes": 8, "min_samples_leaf": 20, "learning_rate": 0.05, "max_iter": 1000},
+    "4 leaves, leaf 20, rate 0.1, iterations by CV (<= 1000)": {
+        **_REGULARIZED, "max_leaf_nodes": 4, "min_samples_leaf": 20, "max_iter": 1000},
+    "4 leaves, leaf 20, rate 0.1, iterations by CV (<= 1000), no calibration": {
+        **_REGULARIZED, "max_leaf_nodes": 4, "min_samples_leaf": 20, "max_iter": 1000, "calibration": "none"},
 }
 CANDIDATES_FIRST = next(iter(CANDIDATES.values()))
+REGRESSOR_CANDIDATES: dict[str, dict[str, Any]] = {
+    "15 leaves, leaf 10, rate 0.1, iterations by CV": {**_REGULARIZED, "min_samples_leaf": 10},
+    "15 leaves, leaf 5, rate 0.1, iterations by CV": {**_REGULARIZED, "min_samples_leaf": 5},
+    "15 leaves, leaf 2, rate 0.1, iterations by CV": {**_REGULARIZED, "min_samples_leaf": 2},
+    "8 leaves, leaf 5, rate 0.1, iterations by CV": {**_REGULARIZED, "max_leaf_nodes": 8, "min_samples_leaf": 5},
+    "4 leaves, leaf 5, rate 0.05, iterations by CV (<= 1000)": {
+        **_REGULARIZED, "max_leaf_nodes": 4, "min_samples_leaf": 5, "learning_rate": 0.05, "max_iter": 1000},
+    "15 leaves, leaf 5, features 1.0, rate 0.1, iterations by CV": {
+        **_REGULARIZED, "min_samples_leaf": 5, "max_features": 1.0},
+}
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--regressors", action="store_true", help="only the regression data sets, more leaf sizes")
+    args = parser.parse_args()
+    candidates = REGRESSOR_CANDIDATES if args.regressors else CANDIDATES
     print(machine())
-    accuracy: dict[str, dict[str, float]] = {name: {} for name in CANDIDATES}  # accuracy or R^2
-    losses: dict[str, dict[str, float]] = {name: {} for name in CANDIDATES}
-    for classify, group in ((True, CLASSIFICATION), (False, REGRESSION)):
+    accuracy: dict[str, dict[str, float]] = {name: {} for name in candidates}  # accuracy or R^2
+    losses: dict[str, dict[str, float]] = {name: {} for name in candidates}
+    for classify, group in ((False, REGRESSION),) if args.regressors else ((True, CLASSIFICATION), (False, REGRESSION)):
         for data, loader in group.items():
             X, y = loader()
             golden = golden_rows(len(X))
             X, y = X[~golden].reset_index(drop=True), y[~golden].reset_index(drop=True)
             cv = StratifiedKFold(5, shuffle=True, random_state=1) if classify else KFold(5, shuffle=True, random_state=1)
-            for name, params in CANDIDATES.items():
+            for name, params in candidates.items():
                 if not classify and params.get("calibration") == "none" and params is not CANDIDATES_FIRST:
                     continue  # the same regressor as its calibrated twin
                 started = time.perf_counter()
@@ -77,7 +101,8 @@ def main() -> None:
                 print(f"  {data:30s} {name:64s} {accuracy[name][data]:.4f}{extra} "
                       f"({time.perf_counter() - started:.0f} s)", flush=True)
     summary("accuracy (classifiers) and R^2 (regressors), higher is better", accuracy, higher=True)
-    summary("log loss (classifiers), lower is better", losses, higher=False)
+    if not args.regressors:
+        summary("log loss (classifiers), lower is better", losses, higher=False)
 
 
 def summary(title: str, table: dict[str, dict[str, float]], higher: bool) -> None:

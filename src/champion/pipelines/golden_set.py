@@ -26,6 +26,7 @@ from champion.evaluation.metrics import ClassifierScores, RegressorScores
 from champion.evaluation.policy import Evidence, Policy
 from champion.pipelines.progress import Progress, silent
 from champion.recipes.base import Classifier, Forecaster, Recipe, Regressor
+from champion.recipes.labels import label_order
 from champion.recipes.progress import listening, report
 
 
@@ -185,7 +186,7 @@ def _check_proba(name: str, proba: np.ndarray, classes: np.ndarray, data: Classi
         raise RecipeError(f"{name}.predict_proba returned shape {proba.shape}, expected {expected}")
     if not np.isfinite(proba).all() or (proba < 0).any():
         raise RecipeError(f"{name}.predict_proba returned negative or non-finite probabilities")
-    if list(classes) != sorted(classes):
+    if list(classes) != sorted(classes, key=label_order):
         raise RecipeError(f"{name}.classes_ must be sorted, got {list(classes)}")
     unseen = sorted(set(data.golden_y.unique()) - set(classes.tolist()), key=str)
     if unseen:

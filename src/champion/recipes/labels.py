@@ -22,7 +22,7 @@ def encode_labels(y: pd.Series | np.ndarray, recipe: str) -> tuple[np.ndarray, n
         raise RecipeError(f"{recipe}: the target has missing values; every training row needs a label")
     if not values:
         raise RecipeError(f"{recipe}: no training rows")
-    distinct = sorted(set(values), key=_order)
+    distinct = sorted(set(values), key=label_order)
     classes = class_array(distinct)
     index = {label: i for i, label in enumerate(distinct)}
     return classes, np.fromiter((index[v] for v in values), dtype=np.int64, count=len(values))
@@ -55,8 +55,9 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and value != value) or value is pd.NA
 
 
-def _order(value: Any) -> tuple[int, Any]:
-    # Numbers before strings; each kind in its natural order (a mixed list has no other).
+def label_order(value: Any) -> tuple[int, Any]:
+    """The sort key of labels: numbers before strings, each kind in its natural order (a mixed
+    list has no other); `sorted(labels)` raises TypeError on a mixed list."""
     if isinstance(value, bool | int | float):
         return 0, value
     return 1, str(value)
