@@ -591,3 +591,18 @@ def test_one_vs_rest_auc_on_any_resample_equals_sklearn(seed: int, n: int, k: in
             assert ours[b] == pytest.approx(np.mean(per_class), rel=1e-9, abs=1e-12)
         else:
             assert np.isnan(ours[b])
+
+
+def test_labels_that_mix_numbers_and_text_are_scored_like_any_others() -> None:
+    """`labels = [0, "spam"]` is allowed: the same metrics as with [0, 1] on the same answers."""
+    from champion.evaluation.metrics import ClassifierScores, classification_metrics, scalar
+
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 2, 300)
+    p = np.clip(0.5 * y + rng.uniform(0, 0.5, 300), 0, 1)
+    proba = np.column_stack([1 - p, p])
+    numbers = scalar(classification_metrics(ClassifierScores(y, proba, np.array([0, 1]), 1)))
+    mixed_y = np.array([0 if v == 0 else "spam" for v in y], dtype=object)
+    mixed = scalar(classification_metrics(ClassifierScores(mixed_y, proba, np.array([0, "spam"], dtype=object),
+                                                           "spam")))
+    assert mixed == pytest.approx(numbers)

@@ -56,9 +56,14 @@ class ClassifierScores:
         column = int(np.flatnonzero(self.classes == self.positive)[0])
         return self.proba[:, column]
 
+    def truth_positions(self) -> np.ndarray:
+        """Each true label's column in `proba` (by lookup: labels may mix numbers and text,
+        which no sorted search can compare)."""
+        column = {label: k for k, label in enumerate(self.classes.tolist())}
+        return np.fromiter((column[label] for label in self.y.tolist()), dtype=np.int64, count=len(self.y))
+
     def true_class_proba(self) -> np.ndarray:
-        positions = np.searchsorted(self.classes, self.y)
-        return self.proba[np.arange(len(self.y)), positions]
+        return self.proba[np.arange(len(self.y)), self.truth_positions()]
 
 
 def classification_metrics(
@@ -117,7 +122,7 @@ def _macro_metrics(
     Per-class counts are weighted sums over the rows, so each is one matrix product.
     """
     k = len(scores.classes)
-    truth = np.searchsorted(scores.classes, scores.y)
+    truth = scores.truth_positions()
     guess = np.argmax(scores.proba, axis=1)
     true_hot = np.eye(k)[truth]
     out: dict[str, np.ndarray] = {}

@@ -40,7 +40,8 @@ class ClassificationSplit:
 
     def describe(self) -> dict[str, object]:
         return {"kind": "hash", "train_rows": len(self.train_y), "golden_rows": len(self.golden_y),
-                "golden_label_counts": {str(k): int(v) for k, v in self.golden_y.value_counts().sort_index().items()}}
+                "golden_label_counts": {str(k): int(v) for k, v in sorted(self.golden_y.value_counts().items(),
+                                                                     key=lambda kv: label_order(kv[0]))}}
 
 
 @dataclass
