@@ -77,6 +77,25 @@ def macro(column: str) -> Callable[[], pd.Series]:
     return load
 
 
+def elec_equip() -> pd.Series:
+    from statsmodels.datasets import elec_equip as dataset
+
+    s = dataset.load().data.iloc[:, 0]  # euro area electrical equipment orders, MS, 1995-2016
+    return _regular(s.to_numpy(), str(s.index[0].date()), "MS")
+
+
+def sunspots_until(year: int) -> Callable[[], pd.Series]:
+    def load() -> pd.Series:
+        return sunspots().loc[: f"{year}-01-01"]
+    return load
+
+
+def co2_weekly_until(year: int) -> Callable[[], pd.Series]:
+    def load() -> pd.Series:
+        return co2_weekly().loc[: f"{year}-12-31"]
+    return load
+
+
 def inflation() -> pd.Series:
     return _regular(sd.interest_inflation.load_pandas().data["Dp"].to_numpy(), "1972-04-01", "QS")
 
@@ -108,7 +127,15 @@ SERIES: dict[str, tuple[str, Callable[[], pd.Series]]] = {
     "sunspots": ("yearly", sunspots),
     "nile": ("yearly", nile),
     "transactions": ("daily", transactions),
+    # Added with the validation-based choice, never used to set its defaults (held out):
+    "co2-weekly-1990": ("weekly", co2_weekly_until(1990)),
+    "elec-equip": ("monthly", elec_equip),
+    "realcons": ("quarterly", macro("realcons")),
+    "realinv": ("quarterly", macro("realinv")),
+    "tbilrate": ("quarterly", macro("tbilrate")),
+    "sunspots-1900": ("yearly", sunspots_until(1900)),
 }
+HELD_OUT = ["co2-weekly-1990", "elec-equip", "realcons", "realinv", "tbilrate", "sunspots-1900"]
 
 
 def golden(series: pd.Series, periods: int, horizon: int) -> ForecastSplit:
