@@ -100,7 +100,8 @@ def regression_start(y: np.ndarray, spec: dict[str, Any], maxiter: int,
         with warnings.catch_warnings():
             for category in (ConvergenceWarning, EstimationWarning, RuntimeWarning, UserWarning):
                 warnings.simplefilter("ignore", category)
-            model = ARIMA(y, order=tuple(spec["order"]), seasonal_order=tuple(spec["seasonal_order"]),
+            model = ARIMA(y, order=tuple(spec["order"]),
+                          seasonal_order=tuple(spec["seasonal_order"]),
                           trend="c" if d + big_d == 0 else "t", concentrate_scale=True)
             params = np.asarray(model.fit(method_kwargs={"maxiter": maxiter, "callback": callback},
                                           return_params=True), dtype=float)

@@ -112,7 +112,8 @@ class Clock:
         return part
 
     def keep(self, seconds: float) -> Clock:
-        """A clock that runs out `seconds` before this one (its running out counts as this one's)."""
+        """A clock that runs out `seconds` before this one (its running out counts as this
+        one's)."""
         part = Clock(max(0.0, self.left() - seconds))
         self._parts.append(part)
         return part

@@ -1,5 +1,5 @@
-"""`forecaster`: ARIMA chosen by a stepwise information-criterion search, seasonal as the
-series' frequency says.
+"""`forecaster`: ARIMA models, seasonal as the series' frequency says, chosen by how well
+they forecast the recent history out of sample.
 
 The season follows the frequency (hourly 24, daily 7, weekly 52.18, monthly 12, quarterly 4,
 yearly none; `seasonal_period` overrides it). A season that follows the frequency but that
@@ -9,14 +9,36 @@ periods, or not a whole number of periods, as a year of weeks) are sine/cosine p
 season as regressors with ARIMA errors ("dynamic harmonic regression", Hyndman), the number
 of pairs chosen by the criterion: a seasonal ARIMA of 52 periods is too slow to fit.
 
-The differencing orders are mostly not chosen by the criterion (likelihoods of differently
-differenced series are not comparable): the seasonal difference is a parameter (on by
-default) and d (0 or 1) comes from the KPSS and ADF tests on the seasonally differenced (or
-Fourier-adjusted) series; only where the two tests contradict each other are both orders
-searched and compared on likelihoods that leave out the same first observations. A drift
-(or a constant) is searched like an order. The search (`arima_search`) stops when its time
-budget is spent and keeps the best model so far, reporting each candidate through
-`champion.recipes.progress`. Measured on series of four frequencies in
+The model is chosen by rolling-origin validation ("time series cross-validation", Hyndman
+& Athanasopoulos), the way champion's gate will judge it: the last `validation_periods`
+periods of the history (by default as many as the golden set holds, but at most a quarter
+of the history) are held out, and from every origin in them each candidate forecasts
+`validation_horizon` periods (by default the golden set's horizon) with parameters
+estimated before that origin (refitted every `horizon` origins, at most 6 times:
+`validation.Window.folds`). The candidates, fitted on the history before the window:
+
+- the stepwise information-criterion search's best model (Hyndman-Khandakar, as R's
+  auto.arima; `arima_search`) with d = 0 and with d = 1, the order the KPSS and ADF tests
+  ask for searched first: likelihoods of differently differenced series are not
+  comparable, out-of-sample errors are;
+- the plain shapes ARIMA(2,0,2) with a constant and ARIMA(2,1,2) with drift, never searched.
+
+The choice (`validation.winner`): a model at the edge of its space (a unit root left in
+the AR or MA part) only when no other is left. On a series with a season the candidate of
+lowest validation RMSE wins. Without one, all candidates are ARIMA models of the same kind:
+the better shape is kept unless a searched model forecasts significantly better (the gate's
+one-sided Diebold-Mariano test at its level), since a model picked among many by a
+criterion on one finite sample is more likely to have been lucky. The winner is refitted on
+the whole history (from its last parameters, statsmodels' starting values and, with a
+constant or drift, the regression form's estimate; the best likelihood is kept). Too short
+a history for 5 validation origins, or `validation_periods = 0`: the search's best model by
+the criterion (both d searched on comparable likelihoods where the tests disagree).
+
+Everything shares one time budget (`time_budget`): the searches use 60% of it and keep
+their best model so far when it runs out, the validation's refits stop at 90% (the folds
+every candidate completed are scored), the final refit gets the rest. Progress goes through
+`champion.recipes.progress`; the candidates and their validation RMSE are in `search_`
+(saved as `search` in arima.json). Measured on series of four frequencies in
 `benchmarks/forecasting/frequencies.py` (docs/benchmarks.md).
 
 The fitted model is its specification plus its parameters, saved as JSON (no pickle).
@@ -42,10 +64,10 @@ from champion.errors import RecipeError
 from champion.recipes import seasons, validation
 from champion.recipes.arima_models import Fitter, Plan, deseasoned, differenced, sarimax
 from champion.recipes.arima_search import Candidate, Clock, Fit, Search, Space
-from champion.recipes.validation import Trial
 from champion.recipes.base import Forecaster
 from champion.recipes.differencing import difference_orders, seasonal_strength
 from champion.recipes.progress import report
+from champion.recipes.validation import Trial
 
 _FILE = "arima.json"
 _STARTS = [(0, 0, 0, 1), (1, 0, 1, 0), (0, 1, 0, 1), (1, 1, 1, 1)]  # (p, q, P, Q)
@@ -56,6 +78,9 @@ _SEASONAL_STRENGTH = 0.3  # below it a season that follows the frequency is not 
 _DEFAULT_HORIZON, _DEFAULT_PERIODS = 7, 42  # the golden set's defaults
 _SEARCH_SHARE = 0.6  # of the time budget, for the searches (then the validation's refits)
 _REFIT_SHARE = 0.1  # of the time budget, kept for the final refit on the whole history
+
+
+_Choice = tuple[Plan, Candidate, list[float], dict[str, Any]]  # plan, model, params, summary
 
 
 @dataclass(frozen=True)
@@ -150,8 +175,7 @@ class ArimaForecaster(Forecaster):
                f"in {self.search_['seconds']:.1f} s{budget}")
         return self
 
-    def _by_criterion(self, y: np.ndarray, design: _Design,
-                      clock: Clock) -> tuple[Plan, Candidate, list[float], dict[str, Any]]:
+    def _by_criterion(self, y: np.ndarray, design: _Design, clock: Clock) -> _Choice:
         """The model of lowest criterion; where the unit-root tests leave d open, both orders
         are searched on likelihoods that leave out the same first observations."""
         low, high = difference_orders(design.deseasoned(y), _MAX_D)
@@ -159,7 +183,8 @@ class ArimaForecaster(Forecaster):
         plans = [self._plan(d, design, burn) for d in range(low, high + 1)]
         if len(plans) > 1:
             report("KPSS and ADF disagree on d: searching d = 0 and 1")
-        searches = [self._search(plan, y, clock.share(len(plans) - i)) for i, plan in enumerate(plans)]
+        searches = [self._search(plan, y, clock.share(len(plans) - i))
+                    for i, plan in enumerate(plans)]
         chosen = min(range(len(plans)), key=lambda i: searches[i].best_value)
         search = searches[chosen]
         if search.best is None or not np.isfinite(search.best_value):
@@ -169,14 +194,10 @@ class ArimaForecaster(Forecaster):
         return plans[chosen], search.best, search.tried[search.best].params, summary
 
     def _by_validation(self, y: np.ndarray, design: _Design, clock: Clock,
-                       split: validation.Window) -> tuple[Plan, Candidate, list[float], dict[str, Any]]:
-        """The candidate that forecasts the validation window best, refitted on everything.
-
-        Candidates, each first fitted on the history before the window: the criterion's best
-        model for d = 0 and for d = 1 (the unit-root tests' order searched first), and the
-        plain shapes ARIMA(2,0,2) with a constant and ARIMA(2,1,2) with drift. Each is
-        refitted at every fold of the window (`validation.Window.folds`) while the budget
-        lasts, and scored on the forecasts of the folds every candidate completed."""
+                       split: validation.Window) -> _Choice:
+        """The candidate that forecasts the validation window best, refitted on everything:
+        the criterion's best model for d = 0 and d = 1 and the two plain shapes, scored on the
+        folds every candidate completed within the budget (see the module's docstring)."""
         head = y[: split.cut]
         low, _ = difference_orders(design.deseasoned(head), _MAX_D)
         orders = [low, *(d for d in range(_MAX_D + 1) if d != low)]
@@ -184,12 +205,12 @@ class ArimaForecaster(Forecaster):
         for d in (0, 1):  # the plain shapes first: cheap, and they always take part
             plan = Plan(Space(d, 0, 0, 2, 2, 0, trend_allowed=True), None, None, None)
             shape = Candidate(2, 2, trend=True)
-            trials.append(Trial(plan, shape, f"ARIMA(2,{d},2) shape",
-                                [self._fitter.fit(plan, shape, head, clock.stop_at_deadline)], shape=True))
+            fit = self._fitter.fit(plan, shape, head, clock.stop_at_deadline)
+            trials.append(Trial(plan, shape, f"ARIMA(2,{d},2) shape", [fit], shape=True))
         searching = clock.portion(_SEARCH_SHARE)
         report(f"searching d = {' and '.join(map(str, orders))} on the {split.cut} periods "
                f"before the last {split.periods} (KPSS and ADF: d = {low})")
-        models = 2
+        models = len(trials)
         for i, d in enumerate(orders):
             plan = self._plan(d, design, None)
             search = self._search(plan, head, searching.share(len(orders) - i))
@@ -200,17 +221,23 @@ class ArimaForecaster(Forecaster):
         trials = validation.distinct([t for t in trials if t.fits[0].params])
         if not trials:
             raise RecipeError("forecaster: no candidate model could be fitted")
-        folds = validation.score(trials, y, split, self._fitter, clock.keep(_REFIT_SHARE * self.time_budget))
+        validating = clock.keep(_REFIT_SHARE * self.time_budget)
+        folds = validation.score(trials, y, split, self._fitter, validating)
         models += (folds - 1) * len(trials)
         winner = validation.winner(trials, split.horizon, design.season is not None)
-        refit = self._fitter.fit(winner.plan, winner.candidate, y, clock.stop_at_deadline, winner.fits[-1].params)
+        last = winner.fits[-1]
+        refit = self._fitter.fit(winner.plan, winner.candidate, y, clock.stop_at_deadline,
+                                 last.params)
         refitted = bool(refit.params) and bool(np.isfinite(refit.value))
+        final = refit if refitted else last
+        scored = split.folds()[:folds]
         summary = {"models": models + 1, "chosen_by": "validation",
-                   "criterion_value": refit.value if refitted else winner.fits[-1].value,
+                   "criterion_value": final.value,
                    "validation": {**split.describe(), "folds": folds,
-                                  "origins": sum(len(o) for _, o in split.folds()[:folds]),
-                                  "candidates": [t.describe() for t in trials], "refitted": refitted}}
-        return winner.plan, winner.candidate, refit.params if refitted else winner.fits[-1].params, summary
+                                  "origins": sum(len(origins) for _, origins in scored),
+                                  "candidates": [t.describe() for t in trials],
+                                  "chosen": winner.source, "refitted": refitted}}
+        return winner.plan, winner.candidate, final.params, summary
 
     def _check_params(self) -> None:
         problems = []
@@ -227,7 +254,8 @@ class ArimaForecaster(Forecaster):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or isinstance(value, bool)
                                       or value < least):
-                problems.append(f"{name} must be a whole number of periods >= {least}, not {value!r}")
+                problems.append(f"{name} must be a whole number of periods >= {least}, "
+                                f"not {value!r}")
         if problems:
             raise RecipeError("forecaster: " + "; ".join(problems))
 
@@ -238,7 +266,8 @@ class ArimaForecaster(Forecaster):
         """The fewest periods to fit a model with this season."""
         if season is None:
             return _MIN_PERIODS
-        return max(_MIN_PERIODS, int(np.ceil(2 * season if self._uses_fourier(season) else 3 * season)))
+        seasons_needed = 2 if self._uses_fourier(season) else 3
+        return max(_MIN_PERIODS, int(np.ceil(seasons_needed * season)))
 
     def _season(self, y: np.ndarray, frequency: str) -> float | None:
         """The season to model, or None: none asked for, too few periods to see it, or (when it

@@ -1,11 +1,14 @@
 """Rolling-origin validation inside the training history ("time series cross-validation",
-Hyndman & Athanasopoulos, Forecasting: Principles and Practice, 5.10).
+Hyndman & Athanasopoulos, Forecasting: Principles and Practice, 5.10), and the choice of a
+model from it.
 
-Candidate models are fitted on the history up to the last `periods` periods, then, with
-those parameters held fixed, forecast `horizon` periods from every origin inside that window,
-exactly as champion's gate scores a forecaster on its golden set. The model with the lowest
-RMSE over every origin and step forecasts best where it counts: out of sample, at the
-horizon it will be judged at, on the most recent data.
+The window is the last `periods` periods of the history. Candidates are fitted on the
+history before it, and from every origin inside it forecast `horizon` periods with those
+parameters held fixed, as champion's gate scores a forecaster on its golden set; they are
+refitted every `horizon` origins or so (`Window.folds`), so that the score measures the
+model, not one draw of its parameters. The RMSE over every origin and step says how well a
+candidate forecasts where it counts: out of sample, at the horizon it will be judged at,
+on the most recent data.
 
 The forecasts of every origin come from one pass of the Kalman filter over the whole
 history: the one-step predicted state after each origin is carried forward through the
@@ -122,7 +125,7 @@ class Trial:
     shape: bool = False  # one of the plain shapes (not searched)
     predicted: list[np.ndarray] = field(default_factory=list)
     rmse: float = float("inf")
-    losses: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per origin, mean squared error
+    losses: np.ndarray = field(default_factory=lambda: np.zeros(0))  # squared error, per origin
     p_value: float | None = None  # of the test against the best shape, when one was made
 
     @property
@@ -137,7 +140,8 @@ class Trial:
     @property
     def key(self) -> tuple[Any, ...]:
         spec = self.plan.space.spec(self.candidate)
-        return (tuple(spec["order"]), tuple(spec["seasonal_order"]), spec["trend"], self.candidate.pairs)
+        return (tuple(spec["order"]), tuple(spec["seasonal_order"]), spec["trend"],
+                self.candidate.pairs)
 
     def describe(self) -> dict[str, Any]:
         return {"model": self.name, "source": self.source,
@@ -181,7 +185,7 @@ def score(trials: list[Trial], y: np.ndarray, split: Window, fitter: Fitter, clo
         trial.rmse = rmse(observed, predicted)
         trial.losses = np.mean((predicted - observed) ** 2, axis=1)
         report(f"validation: {trial.name} ({trial.source}): RMSE {trial.rmse:.4g} over "
-               f"{len(scored)} forecasts of {split.horizon} in {done} fold{'s' if done > 1 else ''}")
+               f"{len(scored)} forecasts of {split.horizon} in {done} fold(s)")
     return done
 
 
