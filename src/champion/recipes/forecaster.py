@@ -10,12 +10,7 @@ season as regressors with ARIMA errors ("dynamic harmonic regression", Hyndman),
 of pairs chosen by the criterion: a seasonal ARIMA of 52 periods is too slow to fit.
 
 The model is chosen by rolling-origin validation ("time series cross-validation", Hyndman
-& Athanasopoulos), the way champion's gate will judge it: the last `validation_periods`
-periods of the history (by default as many as the golden set holds, but at most a quarter
-of the history) are held out, and from every origin in them each candidate forecasts
-`validation_horizon` periods (by default the golden set's horizon) with parameters
-estimated before that origin (refitted every `horizon` origins, at most 6 times:
-`validation.Window.folds`). The candidates, fitted on the history before the window:
+& Athanasopoulos), the way champion's gate will judge it. The candidates:
 
 - the stepwise information-criterion search's best model (Hyndman-Khandakar, as R's
   auto.arima; `arima_search`) with d = 0 and with d = 1, the order the KPSS and ADF tests
@@ -23,22 +18,31 @@ estimated before that origin (refitted every `horizon` origins, at most 6 times:
   comparable, out-of-sample errors are;
 - the plain shapes ARIMA(2,0,2) with a constant and ARIMA(2,1,2) with drift, never searched.
 
+Each is fitted on the whole history (the searches run there: structure chosen on a shorter
+history was weaker, as on the daily transactions). The last `validation_periods` periods
+(by default as many as the golden set holds, at most a quarter of the history) are then
+held out: each candidate is refitted on the history before them and, with those parameters,
+forecasts `validation_horizon` periods (by default the golden set's horizon) from every
+origin in them, refitted every `horizon` origins or so (at most 6 times:
+`validation.Window.folds`).
+
 The choice (`validation.winner`): a model at the edge of its space (a unit root left in
 the AR or MA part) only when no other is left. On a series with a season the candidate of
 lowest validation RMSE wins. Without one, all candidates are ARIMA models of the same kind:
 the better shape is kept unless a searched model forecasts significantly better (the gate's
 one-sided Diebold-Mariano test at its level), since a model picked among many by a
-criterion on one finite sample is more likely to have been lucky. The winner is refitted on
-the whole history (from its last parameters, statsmodels' starting values and, with a
-constant or drift, the regression form's estimate; the best likelihood is kept). Too short
-a history for 5 validation origins, or `validation_periods = 0`: the search's best model by
-the criterion (both d searched on comparable likelihoods where the tests disagree).
+criterion on one finite sample is more likely to have been lucky. The winner keeps its fit
+on the whole history. Every fit starts from statsmodels' starting values and, with a
+constant or drift, also from the regression form's estimate (`arima_models`), keeping the
+best likelihood. Too short a history for 5 validation origins, `validation_periods = 0`, or
+a budget spent before one fold: the search's best model by the criterion (both d searched on
+comparable likelihoods where the unit-root tests disagree).
 
 Everything shares one time budget (`time_budget`): the searches use 60% of it and keep
-their best model so far when it runs out, the validation's refits stop at 90% (the folds
-every candidate completed are scored), the final refit gets the rest. Progress goes through
-`champion.recipes.progress`; the candidates and their validation RMSE are in `search_`
-(saved as `search` in arima.json). Measured on series of four frequencies in
+their best model so far when it runs out; the validation's folds use the rest (the folds
+every candidate completed are scored). Progress goes through `champion.recipes.progress`;
+the candidates and their validation RMSE are in `search_` (saved as `search` in
+arima.json). Measured on series of four frequencies in
 `benchmarks/forecasting/frequencies.py` (docs/benchmarks.md).
 
 The fitted model is its specification plus its parameters, saved as JSON (no pickle).
@@ -77,7 +81,6 @@ _MAX_D = 1
 _SEASONAL_STRENGTH = 0.3  # below it a season that follows the frequency is not modelled
 _DEFAULT_HORIZON, _DEFAULT_PERIODS = 7, 42  # the golden set's defaults
 _SEARCH_SHARE = 0.6  # of the time budget, for the searches (then the validation's refits)
-_REFIT_SHARE = 0.1  # of the time budget, kept for the final refit on the whole history
 
 
 _Choice = tuple[Plan, Candidate, list[float], dict[str, Any]]  # plan, model, params, summary
@@ -195,49 +198,46 @@ class ArimaForecaster(Forecaster):
 
     def _by_validation(self, y: np.ndarray, design: _Design, clock: Clock,
                        split: validation.Window) -> _Choice:
-        """The candidate that forecasts the validation window best, refitted on everything:
-        the criterion's best model for d = 0 and d = 1 and the two plain shapes, scored on the
-        folds every candidate completed within the budget (see the module's docstring)."""
-        head = y[: split.cut]
-        low, _ = difference_orders(design.deseasoned(head), _MAX_D)
+        """The candidate that forecasts the validation window best: the criterion's best
+        model for d = 0 and d = 1 and the two plain shapes, each fitted on the whole history
+        and, to be scored, refitted on the folds of the window (see the module's docstring)."""
+        low, _ = difference_orders(design.deseasoned(y), _MAX_D)
         orders = [low, *(d for d in range(_MAX_D + 1) if d != low)]
         trials: list[Trial] = []
         for d in (0, 1):  # the plain shapes first: cheap, and they always take part
             plan = Plan(Space(d, 0, 0, 2, 2, 0, trend_allowed=True), None, None, None)
             shape = Candidate(2, 2, trend=True)
-            fit = self._fitter.fit(plan, shape, head, clock.stop_at_deadline)
-            trials.append(Trial(plan, shape, f"ARIMA(2,{d},2) shape", [fit], shape=True))
+            fit = self._fitter.fit(plan, shape, y, clock.stop_at_deadline)
+            trials.append(Trial(plan, shape, f"ARIMA(2,{d},2) shape", fit, shape=True))
         searching = clock.portion(_SEARCH_SHARE)
-        report(f"searching d = {' and '.join(map(str, orders))} on the {split.cut} periods "
-               f"before the last {split.periods} (KPSS and ADF: d = {low})")
+        report(f"searching d = {' and '.join(map(str, orders))} (KPSS and ADF: d = {low})")
         models = len(trials)
         for i, d in enumerate(orders):
             plan = self._plan(d, design, None)
-            search = self._search(plan, head, searching.share(len(orders) - i))
+            search = self._search(plan, y, searching.share(len(orders) - i))
             models += len(search.tried)
             if search.best is not None and np.isfinite(search.best_value):
                 source = f"criterion, d = {d}" + (" (unit-root tests)" if d == low else "")
-                trials.insert(i, Trial(plan, search.best, source, [search.tried[search.best]]))
-        trials = validation.distinct([t for t in trials if t.fits[0].params])
+                trials.insert(i, Trial(plan, search.best, source, search.tried[search.best]))
+        trials = validation.distinct([t for t in trials if t.final.params])
         if not trials:
             raise RecipeError("forecaster: no candidate model could be fitted")
-        validating = clock.keep(_REFIT_SHARE * self.time_budget)
-        folds = validation.score(trials, y, split, self._fitter, validating)
-        models += (folds - 1) * len(trials)
-        winner = validation.winner(trials, split.horizon, design.season is not None)
-        last = winner.fits[-1]
-        refit = self._fitter.fit(winner.plan, winner.candidate, y, clock.stop_at_deadline,
-                                 last.params)
-        refitted = bool(refit.params) and bool(np.isfinite(refit.value))
-        final = refit if refitted else last
+        folds = validation.score(trials, y, split, self._fitter, clock)
+        models += folds * len(trials)
+        if folds:
+            winner = validation.winner(trials, split.horizon, design.season is not None)
+        else:
+            report("the time budget ran out before a validation fold: keeping the criterion's "
+                   "choice")
+            winner = next((t for t in trials if not t.shape), trials[0])
         scored = split.folds()[:folds]
-        summary = {"models": models + 1, "chosen_by": "validation",
-                   "criterion_value": final.value,
+        summary = {"models": models, "chosen_by": "validation" if folds else "criterion",
+                   "criterion_value": winner.final.value,
                    "validation": {**split.describe(), "folds": folds,
                                   "origins": sum(len(origins) for _, origins in scored),
                                   "candidates": [t.describe() for t in trials],
-                                  "chosen": winner.source, "refitted": refitted}}
-        return winner.plan, winner.candidate, final.params, summary
+                                  "chosen": winner.source}}
+        return winner.plan, winner.candidate, winner.final.params, summary
 
     def _check_params(self) -> None:
         problems = []

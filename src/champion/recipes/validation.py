@@ -6,9 +6,9 @@ The window is the last `periods` periods of the history. Candidates are fitted o
 history before it, and from every origin inside it forecast `horizon` periods with those
 parameters held fixed, as champion's gate scores a forecaster on its golden set; they are
 refitted every `horizon` origins or so (`Window.folds`), so that the score measures the
-model, not one draw of its parameters. The RMSE over every origin and step says how well a
-candidate forecasts where it counts: out of sample, at the horizon it will be judged at,
-on the most recent data.
+model, not one draw of its parameters (as refitting at every origin would, for less). The
+RMSE over every origin and step says how well a candidate forecasts where it counts: out of
+sample, at the horizon it will be judged at, on the most recent data.
 
 The forecasts of every origin come from one pass of the Kalman filter over the whole
 history: the one-step predicted state after each origin is carried forward through the
@@ -116,13 +116,15 @@ def _at(matrix: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Trial:
-    """A candidate of the validation: its fit on each fold so far and their forecasts."""
+    """A candidate of the validation: its fit on the whole history, its fit on each fold of
+    the window so far and their forecasts."""
 
     plan: Plan
     candidate: Candidate
     source: str  # how it became a candidate
-    fits: list[Fit]
+    final: Fit  # on the whole history: what the forecaster keeps if this candidate wins
     shape: bool = False  # one of the plain shapes (not searched)
+    fits: list[Fit] = field(default_factory=list)  # one per fold
     predicted: list[np.ndarray] = field(default_factory=list)
     rmse: float = float("inf")
     losses: np.ndarray = field(default_factory=lambda: np.zeros(0))  # squared error, per origin
@@ -134,8 +136,9 @@ class Trial:
 
     @property
     def edge(self) -> bool:
-        """Its first fit is at the edge of the model's space (or did not converge)."""
-        return not self.fits[0].converged
+        """Its fit on the whole history is at the edge of the model's space (a root at the
+        unit circle) or did not converge."""
+        return not self.final.converged
 
     @property
     def key(self) -> tuple[Any, ...]:
@@ -150,34 +153,38 @@ class Trial:
 
 
 def distinct(trials: list[Trial]) -> list[Trial]:
-    """The trials without repeats of the same model (the first kept)."""
+    """The trials without repeats of the same model: the first kept, a shape if any was."""
     seen: dict[tuple[Any, ...], Trial] = {}
     for trial in trials:
-        seen.setdefault(trial.key, trial)
+        first = seen.setdefault(trial.key, trial)
+        if first is not trial and trial.shape and not first.shape:
+            first.shape, first.source = True, f"{first.source}; {trial.source}"
     return list(seen.values())
 
 
 def score(trials: list[Trial], y: np.ndarray, split: Window, fitter: Fitter, clock: Clock) -> int:
-    """Score every trial on the folds of the window, each refitted from its previous fold's
-    parameters, until `clock` runs out (a fold cut short is left out for every trial). Sets
-    each trial's `rmse` and `losses`; returns how many folds were scored."""
+    """Fit every trial on the history before each fold of the window (starting from its
+    previous fit) and forecast the fold's origins, until `clock` runs out (a fold cut short
+    is left out for every trial). Sets each trial's `rmse` and `losses` over the folds
+    scored; returns how many were."""
     folds = split.folds()
     done = 0
     for number, (cut, origins) in enumerate(folds):
-        if number:
-            if clock.left() <= 0:
-                break
-            report(f"validation: refitting {len(trials)} candidates on {cut} periods "
-                   f"(fold {number + 1} of {len(folds)})")
-            refits = [fitter.fit(t.plan, t.candidate, y[:cut], clock.stop_at_deadline,
-                                 t.fits[-1].params, fresh=False) for t in trials]
-            if clock.left() <= 0:
-                break
-            for trial, fit in zip(trials, refits, strict=True):
-                trial.fits.append(fit if fit.params and np.isfinite(fit.value) else trial.fits[-1])
-        for trial in trials:
+        if clock.left() <= 0:
+            break
+        report(f"validation: fitting {len(trials)} candidates on {cut} periods "
+               f"(fold {number + 1} of {len(folds)})")
+        fits = [fitter.fit(t.plan, t.candidate, y[:cut], clock.stop_at_deadline,
+                           (t.fits[-1] if t.fits else t.final).params, fresh=False) for t in trials]
+        if clock.left() <= 0:
+            break
+        for trial, fit in zip(trials, fits, strict=True):
+            usable = fit.params and np.isfinite(fit.value)
+            trial.fits.append(fit if usable or not trial.fits else trial.fits[-1])
             trial.predicted.append(_forecasts(trial, y, origins, split.horizon))
         done = number + 1
+    if not done:
+        return 0
     scored = np.concatenate([o for _, o in folds[:done]])
     observed = actual(y, scored, split.horizon)
     for trial in trials:
@@ -194,9 +201,9 @@ def winner(trials: list[Trial], horizon: int, seasonal: bool) -> Trial:
     the best plain shape unless a searched model forecasts significantly better.
 
     A model at the edge of its space (a root at the unit circle) only when no other is left:
-    the validation scores the fit on part of the history, and such a model refitted on all
-    of it can turn into another (the Nile's ARIMA(2,1,2) with drift validated best, 115,
-    and, refitted, forecast the golden set at 244: its MA root at 1 made the drift a trend).
+    the validation scores its fits on parts of the history, and on all of it such a model
+    is another one (the Nile's ARIMA(2,1,2) with drift validated best, 115, and fitted on
+    all 58 years forecast the golden set at 244: its MA root at 1 made the drift a trend).
     Without a season the shapes and the searched models are ARIMA models of the same kind,
     the shapes fixed and the searched ones chosen among many on one finite sample: the best
     shape is the incumbent, and the best searched model replaces it only when the gate's own
