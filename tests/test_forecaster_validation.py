@@ -172,7 +172,17 @@ def test_the_winner_rule() -> None:
     assert close.rmse < shape.rmse
     assert validation.winner([shape, close], 7, seasonal=False) is shape  # within noise
     assert validation.winner([shape, close, clear], 7, seasonal=False) is clear  # significant
-    assert validation.winner([shape, close], 7, seasonal=True) is close  # with a season: the lowest
+    # With a season the searched (seasonal) models are the incumbents and the shapes challenge.
+    assert validation.winner([shape, close], 7, seasonal=True) is close
+    assert validation.winner([close, shape], 7, seasonal=True) is close
+    seasonal_model = _trial("criterion, d = 0", list(base))
+    slightly_better_shape = _trial("ARIMA(2,0,2) shape", list(base - rng.normal(0.02, 0.3, 30)))
+    clearly_better_shape = _trial("ARIMA(2,1,2) shape", list(base * 0.5))
+    assert slightly_better_shape.rmse < seasonal_model.rmse
+    kept = validation.winner([seasonal_model, slightly_better_shape], 7, seasonal=True)
+    assert kept is seasonal_model
+    assert validation.winner([seasonal_model, clearly_better_shape], 7,
+                             seasonal=True) is clearly_better_shape
     assert validation.winner([shape, edge], 7, seasonal=True) is shape  # at the edge: only if alone
     assert validation.winner([edge], 7, seasonal=False) is edge
 

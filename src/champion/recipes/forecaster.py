@@ -26,17 +26,20 @@ forecasts `validation_horizon` periods (by default the golden set's horizon) fro
 origin in them, refitted every `horizon` origins or so (at most 6 times:
 `validation.Window.folds`).
 
-The choice (`validation.winner`): a model at the edge of its space (a unit root left in
-the AR or MA part) only when no other is left. On a series with a season the candidate of
-lowest validation RMSE wins. Without one, all candidates are ARIMA models of the same kind:
-the better shape is kept unless a searched model forecasts significantly better (the gate's
-one-sided Diebold-Mariano test at its level), since a model picked among many by a
-criterion on one finite sample is more likely to have been lucky. The winner keeps its fit
-on the whole history. Every fit starts from statsmodels' starting values and, with a
-constant or drift, also from the regression form's estimate (`arima_models`), keeping the
-best likelihood. Too short a history for 5 validation origins, `validation_periods = 0`, or
-a budget spent before one fold: the search's best model by the criterion (both d searched on
-comparable likelihoods where the unit-root tests disagree).
+The choice (`validation.winner`) treats the validation as the gate treats its golden set:
+its 36 forecasts of 7 periods (by default) overlap, they are few, and the candidate with
+the lowest RMSE is often lucky. So a default stays unless another candidate forecasts
+significantly better (the gate's one-sided Diebold-Mariano test at its level, 0.025). The
+default is the best of the kind the data call for: on a series with a season, the searched
+models (the shapes cannot model the season); without one, the plain shapes (ARIMA models
+like the searched ones, but fixed, where a searched model was picked among many on the
+same sample). A model at the edge of its space (a unit root left in the AR or MA part)
+takes part only when no other is left. The winner keeps its fit on the whole history.
+Every fit starts from statsmodels' starting values and, with a constant or drift, also
+from the regression form's estimate (`arima_models`), keeping the best likelihood. Too
+short a history for 5 validation origins, `validation_periods = 0`, or a budget spent
+before one fold: the search's best model by the criterion (both d searched on comparable
+likelihoods where the unit-root tests disagree).
 
 Everything shares one time budget (`time_budget`): the searches use 60% of it and keep
 their best model so far when it runs out; the validation's folds use the rest (the folds

@@ -197,31 +197,31 @@ def score(trials: list[Trial], y: np.ndarray, split: Window, fitter: Fitter, clo
 
 
 def winner(trials: list[Trial], horizon: int, seasonal: bool) -> Trial:
-    """The candidate to refit: with a season, the one of lowest validation RMSE; without one,
-    the best plain shape unless a searched model forecasts significantly better.
+    """The candidate to keep: the best of the kind the data call for, unless a candidate of
+    the other kind forecasts significantly better.
 
+    The incumbents: on a series with a season, the searched models (which model it); without
+    one, the plain shapes (ARIMA models like the searched ones, but fixed, where a searched
+    model was picked among many on the same finite sample and is likelier to have been
+    lucky). The best other candidate replaces the best incumbent only when the gate's own
+    test says it is better (one-sided Diebold-Mariano at the gate's level for forecasts).
     A model at the edge of its space (a root at the unit circle) only when no other is left:
     the validation scores its fits on parts of the history, and on all of it such a model
     is another one (the Nile's ARIMA(2,1,2) with drift validated best, 115, and fitted on
-    all 58 years forecast the golden set at 244: its MA root at 1 made the drift a trend).
-    Without a season the shapes and the searched models are ARIMA models of the same kind,
-    the shapes fixed and the searched ones chosen among many on one finite sample: the best
-    shape is the incumbent, and the best searched model replaces it only when the gate's own
-    test says it is better (one-sided Diebold-Mariano at the gate's level for forecasts).
-    With a season the shapes cannot model it: they stay candidates, with no preference."""
+    all 58 years forecast the golden set at 244: its MA root at 1 made the drift a trend)."""
     eligible = [t for t in trials if not t.edge] or trials
-    best = min(eligible, key=lambda t: t.rmse)
-    shapes = [t for t in eligible if t.shape]
-    searched = [t for t in eligible if not t.shape]
-    if seasonal or not shapes or not searched:
-        return best
-    incumbent = min(shapes, key=lambda t: t.rmse)
-    challenger = min(searched, key=lambda t: t.rmse)
+    incumbents = [t for t in eligible if t.shape != seasonal]
+    others = [t for t in eligible if t.shape == seasonal]
+    if not incumbents or not others:
+        return min(eligible, key=lambda t: t.rmse)
+    incumbent = min(incumbents, key=lambda t: t.rmse)
+    challenger = min(others, key=lambda t: t.rmse)
     if challenger.rmse >= incumbent.rmse:
         return incumbent
     challenger.p_value = diebold_mariano(incumbent.losses, challenger.losses, horizon).p_value
     better = challenger.p_value < ALPHA
-    verdict = "better" if better else "not significantly better: keeping the shape"
+    kept = "the seasonal model" if seasonal else "the shape"
+    verdict = "better" if better else f"not significantly better: keeping {kept}"
     report(f"validation: {challenger.name} against {incumbent.name}: one-sided Diebold-Mariano "
            f"p = {challenger.p_value:.3f} ({verdict})")
     return challenger if better else incumbent
