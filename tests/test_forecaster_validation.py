@@ -1,5 +1,5 @@
 """The forecaster's choice by rolling-origin validation: the window and its folds, forecasts
-from every origin in one filter pass, candidates recorded, the winner refitted on the whole
+from every origin in one filter pass, candidates recorded, the winner's fit on the whole
 history, the fallback to the criterion, the budget, and the golden set's horizon passed in
 by champion (real statsmodels, series shipped with statsmodels)."""
 

@@ -201,7 +201,7 @@ def compare(name: str, periods: int, horizon: int, params: dict[str, object]) ->
     p_value = baseline_better_p(data, ours_predicted, baseline_predicted[best_label])
     search = model.search_
     return {"series": name, "frequency": frequency, "held_out": name in HELD_OUT, "periods": len(data.series),
-            "missing": data.filled_count, "chosen_by": search["chosen_by"], "model": search["chosen"],
+            "missing": data.filled_count, "chosen_by": search.get("chosen_by", "criterion"), "model": search["chosen"],
             "models_tried": search["models"], "fit_seconds": round(seconds, 1),
             "stopped_by_budget": search["stopped_by_budget"], "validation": search.get("validation"),
             "rmse": ours, **baselines, "better_baseline": best_label, "ratio": ours / best,
@@ -258,7 +258,7 @@ def main() -> None:
             "" if row["build_exit"] == 0 else f" (exit {row['build_exit']})")
         print(f"| {label} | {row['frequency']} | {row['periods']} ({row['missing']}) | {row['chosen_by']} | "
               f"{row['model']} | {row['fit_seconds']}{budget} | {row['rmse']:.4g} | "
-              f"{row['better_baseline']} {row[row['better_baseline']]:.4g} | {row['ratio']:.4f} | "
+              f"{row['better_baseline']} {row[str(row['better_baseline'])]:.4g} | {row['ratio']:.4f} | "
               f"{'met' if row['met'] else '**not met**'} | {row['p_baseline_better']:.2f} | {built} |", flush=True)
     for held_out in (False, True):
         part = [r for r in rows if r["held_out"] == held_out]

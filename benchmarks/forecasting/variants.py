@@ -3,8 +3,10 @@ measure what each one is worth (docs/benchmarks.md, "what was tried").
 
     python benchmarks/forecasting/variants.py VARIANT [frequencies.py options]
 
-Variants: `argmin` (the lowest validation RMSE wins on every series, no preference for the
-plain shapes), `no-guard` (models at the edge of their space compete like the others),
+Variants: `argmin` (the lowest validation RMSE wins, no default kept), `searched-default`
+(the searched models are the default on every series, as they are on seasonal ones: a shape
+must forecast significantly better), `no-guard` (models at the edge of their space compete
+like the others),
 `one-fold` (each candidate fitted once, before the window, as the gate does), `no-regression-
 start` (fits start from statsmodels' starting values only). The criterion alone is
 `frequencies.py --param validation_periods=0`.
@@ -21,12 +23,15 @@ import frequencies  # noqa: E402
 
 from champion.recipes import arima_models, validation  # noqa: E402
 
-VARIANTS = ("argmin", "no-guard", "one-fold", "no-regression-start")
+VARIANTS = ("argmin", "searched-default", "no-guard", "one-fold", "no-regression-start")
 
 
 def apply(variant: str) -> None:
+    winner = validation.winner
     if variant == "argmin":
-        winner = validation.winner
+        validation.winner = lambda trials, horizon, seasonal: min(
+            [t for t in trials if not t.edge] or trials, key=lambda t: t.rmse)
+    elif variant == "searched-default":
         validation.winner = lambda trials, horizon, seasonal: winner(trials, horizon, True)
     elif variant == "no-guard":
         validation.Trial.edge = property(lambda self: False)  # type: ignore[assignment]

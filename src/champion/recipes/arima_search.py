@@ -111,13 +111,6 @@ class Clock:
         self._parts.append(part)
         return part
 
-    def keep(self, seconds: float) -> Clock:
-        """A clock that runs out `seconds` before this one (its running out counts as this
-        one's)."""
-        part = Clock(max(0.0, self.left() - seconds))
-        self._parts.append(part)
-        return part
-
     @property
     def ran_out(self) -> bool:
         """Whether this budget, or a part of it, stopped a search."""

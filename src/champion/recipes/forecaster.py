@@ -112,7 +112,8 @@ class ArimaForecaster(Forecaster):
     `max_seasonal_order`: bounds of the search. `criterion`: aic, aicc, bic or hqic.
     `max_models`: candidates per search. `maxiter`: optimizer iterations per candidate.
     `fourier_above`: seasons longer than this are Fourier terms. `max_fourier_pairs`: most
-    sine/cosine pairs. `time_budget`: seconds for the whole search (then the best so far).
+    sine/cosine pairs. `time_budget`: seconds for the whole fit (the searches get 60% and
+    keep their best model so far, the validation's refits the rest).
     `validation_horizon`, `validation_periods`: the candidates forecast this many periods
     ahead from every origin in this many last periods of the history (default: the golden
     set's horizon and periods when champion fits it, else 7 and 42; `validation_periods = 0`

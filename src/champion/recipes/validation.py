@@ -128,7 +128,7 @@ class Trial:
     predicted: list[np.ndarray] = field(default_factory=list)
     rmse: float = float("inf")
     losses: np.ndarray = field(default_factory=lambda: np.zeros(0))  # squared error, per origin
-    p_value: float | None = None  # of the test against the best shape, when one was made
+    p_value: float | None = None  # of the test against the incumbent, when one was made
 
     @property
     def name(self) -> str:
@@ -207,9 +207,11 @@ def winner(trials: list[Trial], horizon: int, seasonal: bool) -> Trial:
     test says it is better (one-sided Diebold-Mariano at the gate's level for forecasts).
     A model at the edge of its space (a root at the unit circle) only when no other is left:
     the validation scores its fits on parts of the history, and on all of it such a model
-    is another one (the Nile's ARIMA(2,1,2) with drift validated best, 115, and fitted on
-    all 58 years forecast the golden set at 244: its MA root at 1 made the drift a trend)."""
-    eligible = [t for t in trials if not t.edge] or trials
+    is another one (the Nile's ARIMA(2,1,2) with drift validated best, 110, and fitted on
+    all 58 years forecast the golden set at 244: its MA root at 1 made the drift a trend).
+    A candidate that could not forecast the window (infinite RMSE) likewise."""
+    finite = [t for t in trials if np.isfinite(t.rmse)] or trials
+    eligible = [t for t in finite if not t.edge] or finite
     incumbents = [t for t in eligible if t.shape != seasonal]
     others = [t for t in eligible if t.shape == seasonal]
     if not incumbents or not others:
