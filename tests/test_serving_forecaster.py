@@ -20,7 +20,12 @@ def transactions(tmp_path_factory: pytest.TempPathFactory, migrated_mlflow_db: P
     root = new_project(tmp_path_factory.mktemp("forecast") / "transactions", migrated_mlflow_db, "transactions")
     ports = {"staging": free_port(), "production": free_port()}
     set_environments(root, {env: {"port": port, "workers": 1, "poll_seconds": 0.2} for env, port in ports.items()})
-    assert cli("build", "-p", str(root), "-q").code == 0
+    # The first version is the criterion's choice on 2013 (as the forecaster chose before it
+    # validated its candidates): the model retrained on 2014 forecasts the new golden set
+    # significantly better (RMSE 352 against 372), so `retrain` promotes and releases, which
+    # this module needs. The validated 2013 model forecasts 2014 as well as the retrained
+    # one (348), and the gate rightly rejects the retrained one (docs/benchmarks.md).
+    assert cli("build", "-p", str(root), "-q", "--param", "validation_periods=0").code == 0
     released = cli("release", "-p", str(root), "-q", "--json")
     assert released.code == 0, released.stdout + released.stderr
     yield {"root": root, **{env: f"http://127.0.0.1:{port}" for env, port in ports.items()}}

@@ -141,7 +141,19 @@ def fit(recipe: Recipe, data: Split, progress: Progress = silent) -> Recipe:
         assert isinstance(recipe, Forecaster)
         if data.filled_count:
             report(data.filled_note())
+        _validate_as_judged(recipe, data)
         return recipe.fit(data.history)
+
+
+def _validate_as_judged(recipe: Forecaster, data: ForecastSplit) -> None:
+    """A forecaster with `validation_horizon` / `validation_periods` parameters left unset
+    chooses its model at the golden set's horizon, over as many periods as the golden set."""
+    params = recipe.get_params()
+    golden = {"validation_horizon": data.horizon,
+              "validation_periods": len(data.series) - len(data.history)}
+    for name, value in golden.items():
+        if name in params and params[name] is None:
+            setattr(recipe, name, value)
 
 
 @contextmanager

@@ -103,7 +103,11 @@ class Clock:
 
     def share(self, parts: int) -> Clock:
         """A clock with 1/`parts` of the time left (its running out counts as this one's)."""
-        part = Clock(self.left() / max(parts, 1))
+        return self.portion(1 / max(parts, 1))
+
+    def portion(self, fraction: float) -> Clock:
+        """A clock with `fraction` of the time left (its running out counts as this one's)."""
+        part = Clock(self.left() * fraction)
         self._parts.append(part)
         return part
 
@@ -189,11 +193,12 @@ class Search:
 
 
 def fit_model(model: Any, criterion: str, maxiter: int, callback: Callable[[Any], None],
-              fixed: dict[str, float] | None = None) -> Fit:
+              fixed: dict[str, float] | None = None, start: list[float] | None = None) -> Fit:
     """Fit one statsmodels SARIMAX (scale concentrated out) and read its criterion.
 
     `fixed` parameters are held at their values (e.g. regression coefficients estimated
-    beforehand) but still counted in the criterion's penalty, as estimated ones.
+    beforehand) but still counted in the criterion's penalty, as estimated ones. `start`:
+    starting values of the free parameters (default: statsmodels' own).
     """
     from contextlib import nullcontext
 
@@ -207,7 +212,8 @@ def fit_model(model: Any, criterion: str, maxiter: int, callback: Callable[[Any]
             if model.k_params == len(fixed or {}):
                 result = model.filter(list((fixed or {}).values()))
             else:
-                result = model.fit(disp=False, method="lbfgs", maxiter=maxiter, callback=callback)
+                result = model.fit(start_params=start, disp=False, method="lbfgs", maxiter=maxiter,
+                                   callback=callback)
     except (ValueError, np.linalg.LinAlgError):
         return Fit(float("inf"), [], False)
     converged = bool((getattr(result, "mle_retvals", None) or {}).get("converged", True))
