@@ -62,8 +62,8 @@ def run(windows: int, seed: int) -> list[dict[str, object]]:
 
 
 def table(rows: list[dict[str, object]], windows: int) -> str:
-    lines = [f"| classes | rows per window | case | accuracy: inside the 95% interval | bias | mean width "
-             f"| F1: inside the 95% interval | bias | mean width |",
+    lines = ["| classes | rows per window | case | accuracy: inside the 95% interval | bias | mean width "
+             "| F1: inside the 95% interval | bias | mean width |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         case = "one class never predicted (0.5% everywhere)" if r["rare"] else f"logit spread {r['spread']}"
