@@ -181,6 +181,44 @@ def test_a_broken_line_is_skipped_and_a_dead_workers_partial_line_is_dropped(
     assert "could not load a line" in caplog.text
     assert store.window("spam", "production", rows=10).request_ids == ["ok"]
     assert segments(folder) == [] and load.idle()  # its worker is gone: nothing more will come
+    # The unfinished line is not deleted unread: it is kept, and counted as a dropped request.
+    [kept] = (folder / "quarantine").iterdir()
+    assert kept.read_bytes() == b'["c", "cut off by a cra'
+    assert store.counts("spam", "production")["dropped"] == 1
+
+
+def dead_pid() -> int:
+    return int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True).stdout)
+
+
+@pytest.mark.parametrize("worker", ["alive", "dead"])
+def test_a_request_line_longer_than_a_read_is_loaded_with_everything_after_it(
+        tmp_path: Path, model: LoadedModel, store: PredictionLog, spam_settings: ModelSettings, worker: str) -> None:
+    """One 5 MB comment (its spool line is longer than the loader reads at once) and then
+    100 ordinary requests: all 101 reach the log, whether the worker still runs or is gone."""
+    folder = tmp_path / "spool"
+    huge = "cheap " * 900_000  # 5.4 MB
+    if worker == "alive":
+        spool = writer(folder)
+        score(spool, model, "huge", [huge])
+        for i in range(100):
+            score(spool, model, f"r-{i}", TEXTS[i % 4:i % 4 + 1])
+        spool.close()
+    else:
+        folder.mkdir()
+        lines = [encode(["v", "spam", 3, ["CONTENT"], ["text"], model.classes]),
+                 encode(["c", "huge", 1.0, "spam", 3, 2.0, {"CONTENT": [huge]}, None, [1], [[0.1, 0.9]]])]
+        lines += [encode(["c", f"r-{i}", 1.0, "spam", 3, 2.0, {"CONTENT": ["nice song"]}, None, [0], [[0.9, 0.1]]])
+                  for i in range(100)]
+        (folder / f"1-{dead_pid()}-00000{SEGMENT_SUFFIX}").write_bytes(b"".join(lines))
+    load = loader(folder, store, spam_settings)
+    assert load.load() == 101
+    window = store.window("spam", "production", rows=200)
+    assert window.request_ids == ["huge"] + [f"r-{i}" for i in range(100)]
+    assert window.inputs["CONTENT"][0] == huge
+    assert store.counts("spam", "production")["dropped"] == 0
+    assert segments(folder) == [] and not (folder / "quarantine").exists()
 
 
 def test_rows_of_a_model_the_project_no_longer_has_are_skipped(

@@ -61,6 +61,10 @@ def _summary(document: dict[str, Any]) -> None:
                   + (f", reference version {document['reference']['version']}" if document.get("reference") else ""))
     if document["status"] != "ok":
         console.print(f"[yellow]{escape(document.get('message', document['status']))}[/]")
+    dropped = int(document.get("dropped_log_rows") or 0)
+    if dropped:
+        console.print(f"[yellow]{dropped:,} scored row{'s' if dropped != 1 else ''} never reached the prediction "
+                      "log[/] (a full queue, a failed write or a killed worker): this window may miss traffic")
     drift = document.get("data_drift")
     if drift:
         table = Table("column", "type", "method", "statistic", "threshold", "drifted")

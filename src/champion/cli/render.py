@@ -182,6 +182,10 @@ def status_tables(document: dict[str, Any]) -> None:
         console.print(f"[bold]{model['model']}[/]: {model['versions']} version(s), "
                       f"{len(model['ingested_files'])} ingested file(s); the next build trains "
                       f"{escape(str(model['recipe']))}")
+        for environment, rows in (model.get("log_dropped") or {}).items():
+            console.print(f"  [yellow]prediction log of {escape(environment)}: {rows:,} row{'s' if rows != 1 else ''} "
+                          "dropped, never logged[/] (a full queue, a failed write or a killed worker; see the "
+                          "endpoint's log)")
         if not model["aliases"]:
             console.print("  no aliases yet: run `champion build` to train the first champion")
             continue

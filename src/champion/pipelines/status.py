@@ -25,11 +25,13 @@ def model_status(ws: Workspace, model: str) -> dict[str, Any]:
                           "registered_at": record.created}
     versions = ws.registry.versions(model)
     ingested = ws.state.ingested(model)
+    dropped = {env: rows for (_, env), rows in sorted(ws.predictions.dropped(model).items())}
     return {
         "model": model,
         "recipe": ws.settings(model).recipe,
         "aliases": aliases,
         "versions": len(versions),
+        "log_dropped": dropped,
         "ingested_files": [{"path": f.path, "rows": f.rows, "sha256": f.sha256, "added_at": f.added_at.isoformat()}
                            for f in ingested],
     }

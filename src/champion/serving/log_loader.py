@@ -6,7 +6,9 @@ turns each line into log rows, and writes them with how far it read, in one tran
 so a loader that dies neither loses nor repeats a row. It tells the workers how many rows
 of each segment it has loaded (`<segment>.loaded`), deletes a segment once loaded whole
 and ended (or its worker is gone), and deletes rows older than the environment's retention
-(at start, then hourly).
+(at start, then hourly). A line may be of any length. Unread bytes are never deleted: the
+unfinished last line of a worker killed mid-write is moved to `quarantine/` and counted as a
+dropped request (the store's drop count: `/metrics`, `status`, `monitor`).
 
 It runs at the lowest priority (nice 19): under a load that takes every core, logging
 waits on disk instead of taking CPU from scoring, and catches up when the load eases (each
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -53,7 +56,9 @@ PACE_ROWS = 500
 WRITE_ROWS = 5_000
 """Most rows per transaction."""
 READ_BYTES = 4 << 20
-"""Most bytes read from a segment at once."""
+"""Bytes read from a segment at once (more when one line is longer)."""
+QUARANTINE_DIR = "quarantine"
+"""Where the unfinished last line of a dead worker's segment is kept (counted as dropped)."""
 PURGE_SECONDS = 3600.0
 RETRY_SECONDS = 1.0
 DRAIN_SECONDS = 18.0
@@ -152,15 +157,27 @@ class SpoolLoader:
 
     def _finished(self, segment: _Segment) -> bool:
         if segment.offset < _size(segment.path):
-            return not pid_alive(segment.pid) and self._stale(segment)
+            if pid_alive(segment.pid) or _has_newline(segment.path, segment.offset):
+                return False  # more lines are coming, or came after this pass read
+            self._quarantine(segment)  # a worker that died mid-write: a line without its end
         return segment.ended or not pid_alive(segment.pid)
 
-    @staticmethod
-    def _stale(segment: _Segment) -> bool:
-        # A worker that died mid-write leaves a line without its newline: never complete.
+    def _quarantine(self, segment: _Segment) -> None:
+        """Keep the unfinished tail of a dead worker's segment beside the spool (never delete
+        unread bytes) and count the request it held as dropped."""
         with open(segment.path, "rb") as file:
             file.seek(segment.offset)
-            return b"\n" not in file.read(READ_BYTES)
+            tail = file.read()
+        folder = self.folder / QUARANTINE_DIR
+        folder.mkdir(exist_ok=True)
+        kept = folder / f"{segment.name}.{segment.offset}.partial"
+        kept.write_bytes(tail)
+        model = _model_of(tail) or next(iter({m for m, _ in segment.shapes} or self.models), "")
+        progress = SpoolProgress(segment.name, segment.offset + len(tail), segment.rows)
+        self.store.append_rows([], {}, {(model, self.environment): 1}, progress)
+        segment.offset = progress.offset
+        log.warning("prediction log spool %s: its worker died writing a line (%d bytes); counted as 1 dropped "
+                    "request, the bytes are kept in %s", segment.name, len(tail), kept)
 
     def _delete(self, segment: _Segment) -> None:
         segment.path.unlink(missing_ok=True)
@@ -174,9 +191,7 @@ class SpoolLoader:
     # ---- lines --------------------------------------------------------------------------------
     def _load_some(self, segment: _Segment) -> tuple[int, bool]:
         """Load up to `write_rows` rows of `segment` in one transaction: (rows, more to read)."""
-        with open(segment.path, "rb") as file:
-            file.seek(segment.offset)
-            chunk = file.read(READ_BYTES)
+        chunk = _read_lines(segment.path, segment.offset)
         end = chunk.rfind(b"\n") + 1
         if end == 0:
             return 0, False
@@ -198,7 +213,7 @@ class SpoolLoader:
         self.store.append_rows(rows, classes, dropped, progress)
         segment.offset, segment.rows, segment.ended = offset, progress.rows, segment.ended or ended
         write_loaded(segment.path, segment.rows)
-        return len(rows), consumed < len(chunk) or len(chunk) == READ_BYTES
+        return len(rows), consumed < len(chunk) or len(chunk) >= READ_BYTES
 
     def _line(self, segment: _Segment, line: bytes, at_byte: int, rows: list[EncodedRow],
               classes: dict[tuple[str, int], list[Any]], dropped: dict[tuple[str, str], int]) -> None:
@@ -228,6 +243,45 @@ class SpoolLoader:
             return None
         shape = segment.shapes[(model, version)] = VersionShape(names, kinds, classes, settings)
         return shape
+
+
+def _read_lines(path: Path, offset: int) -> bytes:
+    """About `READ_BYTES` from `offset`; more when the first line is longer, up to its end
+    (a request line has no length limit: one large request must not stop its segment)."""
+    with open(path, "rb") as file:
+        file.seek(offset)
+        chunk = file.read(READ_BYTES)
+        if b"\n" in chunk or len(chunk) < READ_BYTES:
+            return chunk
+        parts = [chunk]
+        while block := file.read(READ_BYTES):
+            parts.append(block)
+            if b"\n" in block:
+                break
+        return b"".join(parts)
+
+
+def _has_newline(path: Path, offset: int) -> bool:
+    with open(path, "rb") as file:
+        file.seek(offset)
+        while block := file.read(READ_BYTES):
+            if b"\n" in block:
+                return True
+    return False
+
+
+_MODEL_OF_LINE = re.compile(rb'^\["[cf]",\s*"(?:[^"\\]|\\.)*",\s*[-+0-9.eE]+,\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _model_of(line: bytes) -> str | None:
+    """The model a (possibly unfinished) request line was for, when its start says."""
+    found = _MODEL_OF_LINE.match(line)
+    if found is None:
+        return None
+    try:
+        return str(orjson.loads(b'"' + found.group(1) + b'"'))
+    except orjson.JSONDecodeError:
+        return None
 
 
 def _size(path: Path) -> int:

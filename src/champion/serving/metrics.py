@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
+
+from champion.errors import ChampionError
 
 __all__ = ["CONTENT_TYPE_LATEST", "ServingMetrics"]
 
@@ -14,7 +20,8 @@ _BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
 class ServingMetrics:
     """Requests, latency, batch sizes, served versions, swaps and the prediction log."""
 
-    def __init__(self) -> None:
+    def __init__(self, stored_drops: Callable[[], dict[str, int]] | None = None) -> None:
+        """`stored_drops`: rows per model the prediction log's store counts as dropped."""
         self.registry = CollectorRegistry()
         self.requests = Counter("champion_requests_total", "Scoring requests by route, model and HTTP status.",
                                 ["route", "model", "status"], registry=self.registry)
@@ -35,5 +42,28 @@ class ServingMetrics:
         self.log_queue = Gauge("champion_prediction_log_queue_rows",
                                "Scored rows not yet in the prediction log's store (buffered, or spooled and not loaded).", registry=self.registry)
 
+        if stored_drops is not None:
+            self.registry.register(_StoredDrops(stored_drops))
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _StoredDrops(Collector):
+    """The store's count of rows never logged, every worker's and the log loader's (a dead
+    worker's unfinished line), read at each scrape."""
+
+    def __init__(self, read: Callable[[], dict[str, int]]) -> None:
+        self.read = read
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily("champion_prediction_log_lost_rows",
+                                   "Scored rows the prediction log's store counts as never logged, all workers "
+                                   "(within the log's retention).", labels=["model"])
+        try:
+            counts = self.read()
+        except ChampionError:  # the store is away: no figure rather than a failed scrape
+            return
+        for model, rows in sorted(counts.items()):
+            family.add_metric([model], rows)
+        yield family

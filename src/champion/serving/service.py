@@ -63,7 +63,7 @@ class ScoringService:
         self.settings = settings
         self.alias = settings.alias or environment
         self.workspace = Workspace(project)
-        self.metrics = ServingMetrics()
+        self.metrics = ServingMetrics(self._stored_drops)
         self.batcher = Batcher(settings.batch_rows, observe=self.metrics.batch_rows.observe)
         self.slots = {name: ModelSlot() for name in project.config.models}
         self.board = WorkerBoard(project, environment)
@@ -77,6 +77,10 @@ class ScoringService:
         # Workers spool; the endpoint's log loader process writes the store (serve() runs it).
         self.prediction_log = SpoolWriter(spool_dir(endpoint_dir(project, environment)), settings.log_queue_rows,
                                           self.metrics) if settings.log_predictions else None
+
+    def _stored_drops(self) -> dict[str, int]:
+        return {model: rows for (model, environment), rows in self.workspace.predictions.dropped().items()
+                if environment == self.environment}
 
     # ---- model lookup -----------------------------------------------------------------------
     def model_name(self, name: str | None) -> str:

@@ -561,6 +561,19 @@ class PredictionLog:
             query = query.order_by(c.version.desc()).limit(1)
         return {v: orjson.loads(classes) for v, classes in connection.execute(query)}
 
+    def dropped(self, model: str | None = None) -> dict[tuple[str, str], int]:
+        """Rows never logged (a full queue, a failed write, a dead worker's unfinished line)
+        per (model, environment), within the retention; cheap enough for every scrape."""
+        c = log_drops.c
+        query = select(c.model, c.environment, func.sum(c.rows)).group_by(c.model, c.environment)
+        if model is not None:
+            query = query.where(c.model == model)
+        try:
+            with self.engine.connect() as connection:
+                return {(m, e): int(n) for m, e, n in connection.execute(query) if n}
+        except SQLAlchemyError as exc:
+            raise StateError(f"reading the prediction log failed: {exc}") from None
+
     def counts(self, model: str, environment: str) -> dict[str, Any]:
         """`logged`, `labelled` (with matching feedback), `dropped` (never logged: the queue
         was full or a write failed), `oldest` and `newest` (epoch seconds, or None)."""
