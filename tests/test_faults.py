@@ -3,11 +3,13 @@ stuck, no worker starved. Each test reproduces a finding first, then checks the 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
-from conftest import cli
+from conftest import cli, cli_process
 from serving_support import free_port, get, new_project, post, session_pids, set_environments
 
 from champion.project import Project
@@ -87,3 +89,36 @@ def test_drops_are_shown_by_status_monitor_and_metrics(spam) -> None:  # type: i
         assert 'champion_prediction_log_lost_rows{model="spam"} 7.0' in metrics
     finally:
         down(root)
+
+
+def start_build(root: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "champion", "build", "-p", str(root), "-q"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize("delay", [0.15, 0.45, 0.7, 0.95, 1.3])
+def test_a_build_killed_during_the_first_migrations_leaves_a_usable_project(
+        tmp_path: Path, delay: float) -> None:
+    """Found: SIGKILL 0.45-1.3 s after `.champion/mlflow.db` appeared left a half-migrated
+    database on which every later command exited 1 ("table _alembic_tmp_experiments already
+    exists"). The new database now appears whole or not at all."""
+    root = tmp_path / "spam"
+    assert cli("init", str(root), "--template", "youtube-spam").code == 0
+    state = root / ".champion"
+    build = start_build(root)
+    try:
+        deadline = time.monotonic() + 60
+        while not (state.exists() and any(p.name.startswith("mlflow.db") for p in state.iterdir())):
+            assert time.monotonic() < deadline and build.poll() is None, "the build never opened its registry"
+            time.sleep(0.01)
+        time.sleep(delay)
+    finally:
+        build.kill()
+        build.wait()
+    status = cli_process("status", "-p", str(root), "--json")
+    assert status.code == 0, status.stderr
+    assert status.json()["models"][0]["model"] == "spam"
+    if delay == 0.45:  # and a build after it works
+        rebuilt = cli_process("build", "-p", str(root), "-q", "--json")
+        assert rebuilt.code == 0, rebuilt.stderr
+        assert rebuilt.json()["verdict"] == "FIRST_MODEL"

@@ -58,6 +58,7 @@ class ModelRegistry:
         # Several processes may open a brand-new project at once: only one may run the
         # migrations, and creating the client (or any first call) is what runs them.
         with self._init_lock, _translated("opening the MLflow store"):
+            _create_sqlite_whole(tracking_uri, artifact_root)
             self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
             self.client.search_experiments(max_results=1)
             self.client.search_registered_models(max_results=1)
@@ -281,6 +282,36 @@ def _finite(value: float) -> bool:
 
 def _is_not_found(exc: MlflowException) -> bool:
     return exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND") or "not found" in exc.message.lower()
+
+
+def _create_sqlite_whole(tracking_uri: str, artifact_root: Path) -> None:
+    """A new SQLite tracking database appears whole or not at all: MLflow's migrations run
+    on a file beside it, which is then moved into place. (Migrating in place, a process
+    killed mid-way left a database every later command failed on: "table
+    _alembic_tmp_experiments already exists".) The caller holds the init lock."""
+    if not tracking_uri.startswith("sqlite:///"):
+        return
+    path = Path(tracking_uri.removeprefix("sqlite:///"))
+    if path.exists():
+        return
+    partial = path.with_name(path.name + ".partial")
+    partial.unlink(missing_ok=True)  # what a killed first use left
+    partial_uri = f"sqlite:///{partial}"
+    client = MlflowClient(tracking_uri=partial_uri, registry_uri=partial_uri)
+    client.search_experiments(max_results=1)  # the tracking store migrates the database
+    client.search_registered_models(max_results=1)
+    _forget_engine(partial_uri)
+    os.replace(partial, path)
+
+
+def _forget_engine(db_uri: str) -> None:
+    """Close the connections MLflow keeps to a database file that is about to be renamed."""
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    engines = getattr(SqlAlchemyStore, "_engine_map", {})
+    engine = engines.pop(db_uri, None)
+    if engine is not None:
+        engine.dispose()
 
 
 @contextmanager
