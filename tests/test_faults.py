@@ -12,8 +12,10 @@ import pytest
 from conftest import cli, cli_process
 from serving_support import free_port, get, new_project, post, session_pids, set_environments
 
+from champion.pipelines.workspace import Workspace
 from champion.project import Project
 from champion.state.predictions import PredictionLog
+from champion.state.store import AliasMove, now
 
 COMMENTS = ["Check out my channel and subscribe!!! http://example.com", "I love this song so much",
             "Free gift cards at my website", "2015 and still listening"]
@@ -122,3 +124,178 @@ def test_a_build_killed_during_the_first_migrations_leaves_a_usable_project(
         rebuilt = cli_process("build", "-p", str(root), "-q", "--json")
         assert rebuilt.code == 0, rebuilt.stderr
         assert rebuilt.json()["verdict"] == "FIRST_MODEL"
+
+
+@pytest.fixture(scope="module")
+def two(tmp_path_factory: pytest.TempPathFactory, migrated_mlflow_db: Path):  # type: ignore[no-untyped-def]
+    """A spam project with versions 1 (the champion) and 2 (registered by hand), whose
+    production endpoint retries a refused version after one second."""
+    root = new_project(tmp_path_factory.mktemp("faults") / "spam", migrated_mlflow_db)
+    port = free_port()
+    set_environments(root, {"staging": {"port": free_port()},
+                            "production": {"port": port, "workers": 2, "poll_seconds": 0.2,
+                                           "retry_refused_seconds": 1.0}})
+    assert cli("build", "-p", str(root), "-q").code == 0
+    trained = cli("train", "-p", str(root), "-q", "--json", "--param=C=0.5")
+    assert trained.code == 0, trained.stderr
+    ws = Workspace(Project.open(root))
+    assert ws.registry.register("spam", ws.registry.run(trained.json()["run_id"]), {}).version == 2
+    yield {"root": root, "url": f"http://127.0.0.1:{port}"}
+    down(root)
+
+
+def recipe_file(root: Path, version: int) -> Path:
+    """A file of the stored model of `version` (its artifact hash covers it)."""
+    ws = Workspace(Project.open(root))
+    run = ws.registry.run(ws.registry.version("spam", version).run_id)
+    folder = Path(run.tags["champion.model_artifacts"].removeprefix("file://")) / "artifacts" / "recipe"
+    return next(p for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix == ".json")
+
+
+def alias(root: Path, name: str) -> int | None:
+    return Workspace(Project.open(root)).registry.aliases("spam").get(name)
+
+
+def history(root: Path) -> list[tuple[int | None, int | None]]:
+    moves = cli("history", "-p", str(root), "--alias", "production", "--json").json()
+    return [(m["from_version"], m["to_version"]) for m in moves]
+
+
+def test_a_deploy_killed_when_the_alias_moved_is_settled_shown_and_rolled_back(two) -> None:  # type: ignore[no-untyped-def]
+    """Found: version 2's artifact tampered, `deploy production --version 2` SIGKILLed once
+    the alias read 2: the alias said 2, version 1 was served, /health said Healthy, the
+    history ended at 1 and `rollback` refused ("moved outside champion")."""
+    root, url = two["root"], two["url"]
+    assert cli("deploy", "production", "--version", "1", "-p", str(root), "-q").code == 0
+    stored = recipe_file(root, 2)
+    original = stored.read_bytes()
+    stored.write_bytes(original + b" ")
+    try:
+        deploying = subprocess.Popen([sys.executable, "-m", "champion", "deploy", "production", "--version", "2",
+                                      "-p", str(root), "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while alias(root, "production") != 2:
+            assert time.monotonic() < deadline and deploying.poll() is None, "the deploy never moved the alias"
+            time.sleep(0.005)
+        deploying.kill()
+        deploying.wait()
+        # The endpoint refuses 2 and keeps serving 1, and says so.
+        deadline = time.monotonic() + 30
+        while "refused" not in (get(url, "/health").json()["models"]["spam"].get("note") or ""):
+            assert time.monotonic() < deadline, get(url, "/health").json()
+            time.sleep(0.2)
+        assert post(url, "/score", json={"data": COMMENTS[:1]}).json()["version"] == 1
+        [endpoint] = cli("ps", "production", "-p", str(root), "--json").json()
+        assert endpoint["version"] == 1 and "the production alias points at 2, which was refused" in endpoint["notes"][0]
+        assert "alias points at 2" in " ".join(cli("ps", "production", "-p", str(root)).stdout.split())
+        # The next command settles the history (2 is recorded) and rollback returns to 1.
+        back = cli("rollback", "production", "-p", str(root), "--json")
+        assert back.code == 0, back.stderr
+        assert back.json()["version"] == 1 and alias(root, "production") == 1
+        assert history(root)[-2:] == [(1, 2), (2, 1)]
+    finally:
+        stored.write_bytes(original)
+
+
+def test_a_move_interrupted_between_alias_and_history_is_recorded_by_the_next_command(two) -> None:  # type: ignore[no-untyped-def]
+    root = two["root"]
+    ws = Workspace(Project.open(root))
+    before = alias(root, "staging")
+    # What a process killed right after moving the alias leaves: the intent, the moved alias.
+    ws.state.begin_move(AliasMove("spam", "staging", before, 2, now(), "someone", "deploy to staging", None))
+    ws.registry.set_alias("spam", "staging", 2)
+    status = cli("status", "-p", str(root), "--json").json()["models"][0]
+    assert [m["to_version"] for m in status["leftovers"]["interrupted_moves"]] == [2]
+    tidied = cli("gc", "-p", str(root), "--json")
+    assert tidied.code == 0, tidied.stderr
+    [settled] = tidied.json()[0]["settled_moves"]
+    assert (settled["from_version"], settled["to_version"]) == (before, 2) and "interrupted" in settled["reason"]
+    moves = cli("history", "-p", str(root), "--alias", "staging", "--json").json()
+    assert (moves[-1]["from_version"], moves[-1]["to_version"]) == (before, 2)
+    # An intent whose alias never moved is forgotten, not recorded.
+    ws.state.begin_move(AliasMove("spam", "staging", 2, 1, now(), "someone", "deploy to staging", None))
+    assert cli("gc", "-p", str(root), "--json").json()[0]["settled_moves"] == []
+    assert len(cli("history", "-p", str(root), "--alias", "staging", "--json").json()) == len(moves)
+
+
+def test_a_refused_version_is_retried_once_its_artifact_is_repaired(two) -> None:  # type: ignore[no-untyped-def]
+    """Found: after the artifact was restored, the endpoints kept refusing version 2 until
+    `down`/`up`."""
+    root, url = two["root"], two["url"]
+    assert cli("deploy", "production", "--version", "1", "-p", str(root), "-q").code == 0
+    stored = recipe_file(root, 2)
+    original = stored.read_bytes()
+    stored.write_bytes(original + b" ")
+    try:
+        refused = cli("deploy", "production", "--version", "2", "-p", str(root))
+        assert refused.code != 0 and "refused" in refused.stderr and alias(root, "production") == 1
+        # Moved by hand (as a script might), the alias points at the broken version.
+        Workspace(Project.open(root)).registry.set_alias("spam", "production", 2)
+        deadline = time.monotonic() + 30
+        while "refused" not in (get(url, "/health").json()["models"]["spam"].get("note") or ""):
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    finally:
+        stored.write_bytes(original)
+    deadline = time.monotonic() + 30  # retried after 1, 2, 4 ... s: no restart, no deploy
+    while post(url, "/score", json={"data": COMMENTS[:1]}).json()["version"] != 2:
+        assert time.monotonic() < deadline, get(url, "/health").json()
+        time.sleep(0.2)
+    Workspace(Project.open(root)).registry.set_alias("spam", "production", 1)
+
+
+def test_up_exits_4_for_an_endpoint_that_serves_nothing(two) -> None:  # type: ignore[no-untyped-def]
+    """Found: `champion up` exited 0 for an endpoint that answered 503 to everything."""
+    root = two["root"]
+    down(root)
+    ws = Workspace(Project.open(root))
+    ws.registry.set_alias("spam", "production", 2)
+    stored = recipe_file(root, 2)
+    original = stored.read_bytes()
+    stored.write_bytes(original + b" ")
+    try:
+        started = cli("up", "production", "-p", str(root))
+        assert started.code == 4
+        said = " ".join(started.stderr.split())
+        assert "production is Unhealthy" in said and "version 2 was refused" in said
+    finally:
+        stored.write_bytes(original)
+        ws.registry.set_alias("spam", "production", 1)
+        down(root)
+
+
+def test_runs_and_versions_a_killed_build_left_are_shown_and_tidied(two) -> None:  # type: ignore[no-untyped-def]
+    """Found: killed builds left MLflow runs RUNNING and versions registered but never
+    aliased, shown nowhere."""
+    root = two["root"]
+    ws = Workspace(Project.open(root))
+    # A process that dies in the middle of its run (as a killed build does).
+    died = subprocess.run([sys.executable, "-c", f"""
+import os, socket
+from pathlib import Path
+from champion.pipelines.workspace import Workspace
+from champion.project import Project
+import mlflow
+ws = Workspace(Project.open({str(root)!r}))
+mlflow.start_run(experiment_id=ws.registry.experiment_id("spam"),
+                 tags={{"champion.host": socket.gethostname(), "champion.pid": str(os.getpid())}})
+print(mlflow.active_run().info.run_id, flush=True)
+os._exit(0)
+"""], capture_output=True, text=True, timeout=120)
+    dead_run = died.stdout.strip()
+    assert ws.registry.run(dead_run).status == "RUNNING", died.stderr
+    # What a build killed between registering and moving the champion alias leaves.
+    orphan = ws.registry.register("spam", ws.registry.run(ws.registry.version("spam", 1).run_id),
+                                  {"champion.verdict": "PROMOTE"}).version
+    found = cli("status", "-p", str(root), "--json").json()["models"][0]["leftovers"]
+    assert found["dead_runs"] == [dead_run] and found["orphan_versions"] == [orphan]
+    assert "registered by a build that stopped" in " ".join(cli("status", "-p", str(root)).stdout.split())
+    # The next build tidies: the run is marked KILLED, the version tagged as an orphan.
+    assert cli("build", "-p", str(root), "-q").code in (0, 3)
+    assert ws.registry.run(dead_run).status == "KILLED"
+    assert "champion.orphan" in ws.registry.version("spam", orphan).tags
+    tidied = cli("gc", "-p", str(root), "--delete-orphans", "--json").json()[0]
+    assert tidied["deleted_versions"] == [orphan]
+    assert orphan not in [v.version for v in ws.registry.versions("spam")]
+    after = cli("status", "-p", str(root), "--json").json()["models"][0]["leftovers"]
+    assert after["dead_runs"] == [] and after["orphan_versions"] == []

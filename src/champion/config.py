@@ -437,6 +437,10 @@ class EnvironmentSettings(_Settings):
     disabled when it is unset or empty."""
     poll_seconds: Annotated[float, Field(gt=0, le=3600)] = 1.0
     """How often each worker checks whether its alias moved."""
+    retry_refused_seconds: Annotated[float, Field(gt=0, le=86400)] = 30.0
+    """A version the endpoint refused (its artifact failed to load or verify) is tried again
+    after this long, then after twice as long each time, up to ten minutes (a repaired
+    artifact is picked up without a restart). `deploy` and `/admin/reload` retry at once."""
     max_body_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
     """Largest request body accepted (413 above)."""
     max_batch_rows: Annotated[int, Field(ge=1)] = 10_000

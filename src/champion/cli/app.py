@@ -307,6 +307,30 @@ def history(
             render.console.print(render.history_table(moves))
 
 
+@app.command()
+def gc(
+    model: ModelArg = None,
+    delete_orphans: Annotated[bool, typer.Option(
+        "--delete-orphans", help="Delete orphan versions from the registry (their runs stay) instead of tagging them.")] = False,
+    project: ProjectOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """Tidy what killed commands left: record alias moves they made without history, mark
+    runs still RUNNING whose process is gone as KILLED, tag versions registered but never
+    champion (`champion.orphan`), or delete them with --delete-orphans. Every build does
+    the same before it registers; `status` shows what is left."""
+    with handled(as_json, lambda: log_dir(project)):
+        from champion.pipelines.tidy import tidy
+
+        ws = workspace(project)
+        names = [ws.project.model_name(model)] if model else list(ws.project.config.models)
+        documents = [tidy(ws, name, delete_orphans).as_dict() for name in names]
+        if as_json:
+            render.print_json(documents)
+        else:
+            render.tidy_summary(documents)
+
+
 def _show(document: dict, as_json: bool) -> None:  # type: ignore[type-arg]
     if as_json:
         render.print_json(document)

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from champion.cli import render
 from champion.cli.app import app
 from champion.cli.options import JsonOpt, ModelArg, OutOpt, ProjectOpt, QuietOpt, ReplaceBrokenOpt, log_dir, workspace
-from champion.cli.errors import EXIT_CHECK_FAILED, EXIT_REJECTED, Exit, handled
+from champion.cli.errors import EXIT_CHECK_FAILED, EXIT_REJECTED, Exit, err_console, handled
 from champion.errors import UsageError
 
 EnvArg = Annotated[str, typer.Argument(help="Environment from champion.toml, e.g. staging or production.")]
@@ -52,7 +53,10 @@ def up(
     project: ProjectOpt = Path("."),
     as_json: JsonOpt = False,
 ) -> None:
-    """Start endpoints in the background (all environments, or one); no-op if running."""
+    """Start endpoints in the background (all environments, or one); no-op if running.
+
+    Exits 4 when an endpoint runs but is not Healthy (for example no version has its alias
+    yet, or the version was refused), saying why; it keeps running."""
     with handled(as_json, lambda: log_dir(project)):
         from champion.pipelines import endpoints
 
@@ -62,6 +66,12 @@ def up(
             raise UsageError("this project declares no environments ([environments.NAME] in champion.toml)")
         started = [endpoints.start(ws, name) for name in names]
         _show_endpoints([e.as_dict() for e in started], as_json)
+        unhealthy = [e for e in started if e.state != "Healthy"]
+        if unhealthy:  # running, but answering 503: say why, and let scripts see it
+            for endpoint in unhealthy:
+                why = "; ".join(endpoint.notes) or f"see {endpoint.log}"
+                err_console.print(f"[yellow]{endpoint.environment} is {endpoint.state}[/]: {escape(why)}")
+            raise Exit(EXIT_CHECK_FAILED)
 
 
 @app.command()

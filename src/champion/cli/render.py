@@ -186,6 +186,7 @@ def status_tables(document: dict[str, Any]) -> None:
             console.print(f"  [yellow]prediction log of {escape(environment)}: {rows:,} row{'s' if rows != 1 else ''} "
                           "dropped, never logged[/] (a full queue, a failed write or a killed worker; see the "
                           "endpoint's log)")
+        _leftovers(model.get("leftovers") or {})
         if not model["aliases"]:
             console.print("  no aliases yet: run `champion build` to train the first champion")
             continue
@@ -203,6 +204,33 @@ def status_tables(document: dict[str, Any]) -> None:
     agent = document.get("agent")
     if agent is not None:
         agent_table(agent)
+
+
+def _leftovers(found: dict[str, Any]) -> None:
+    moves, runs, orphans = (found.get(k) or [] for k in ("interrupted_moves", "dead_runs", "orphan_versions"))
+    for move in moves:
+        console.print(f"  [yellow]an interrupted command moved {escape(move['alias'])} from {fmt(move['from_version'])} "
+                      f"to {fmt(move['to_version'])} ({escape(move['reason'])}) without its history row[/]")
+    if runs:
+        console.print(f"  [yellow]{len(runs)} run(s) marked RUNNING whose process is gone[/]: {', '.join(runs)}")
+    if orphans:
+        console.print(f"  [yellow]version(s) {', '.join(map(str, orphans))} registered by a build that stopped "
+                      "before they became champion[/]")
+    if moves or runs or orphans:
+        console.print("  `champion gc` tidies these up (every build does it too); `--delete-orphans` removes orphan versions")
+
+
+def tidy_summary(documents: list[dict[str, Any]]) -> None:
+    """`champion gc`: what was settled, marked or deleted, per model."""
+    for found in documents:
+        done = []
+        done += [f"recorded the move of {m['alias']} to version {m['to_version']} in the history"
+                 for m in found["settled_moves"]]
+        done += [f"marked run {r} KILLED" for r in found["dead_runs"]]
+        deleted = set(found["deleted_versions"])
+        done += [f"deleted orphan version {v}" if v in deleted else f"tagged version {v} champion.orphan"
+                 for v in found["orphan_versions"]]
+        console.print(f"[bold]{escape(found['model'])}[/]: " + ("; ".join(escape(d) for d in done) or "nothing to tidy"))
 
 
 JOB_STYLE = {"succeeded": "green", "rejected": "yellow", "failed": "red", "cancelled": "yellow",
@@ -250,6 +278,11 @@ def endpoints_table(documents: list[dict[str, Any]]) -> Table:
         style = STATE_STYLE.get(d["state"], "")
         table.add_row(d["environment"], d["url"], fmt(d["pid"]), f"[{style}]{d['state']}[/]" if style else d["state"],
                       fmt(d["model"]), fmt(d["version"]))
+    notes = [f"{d['environment']}: {note}" for d in documents for note in d.get("notes") or []]
+    if notes:
+        table.caption = "\n".join(escape(n) for n in notes)
+        table.caption_justify = "left"
+        table.caption_style = "yellow"
     return table
 
 

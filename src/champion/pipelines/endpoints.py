@@ -12,14 +12,14 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from champion.errors import EndpointError
 from champion.pipelines.workspace import Workspace
 from champion.serving.client import EndpointClient
 from champion.serving.server import binding, read_endpoint
-from champion.serving.workers import endpoint_dir, pid_alive
+from champion.serving.workers import endpoint_dir, pid_alive, request_reload
 
 HEALTHY = "Healthy"
 
@@ -37,6 +37,9 @@ class EndpointInfo:
     version: int | None
     models: dict[str, Any]
     log: str
+    notes: list[str] = field(default_factory=list)
+    """What a glance at the state would miss: a model served at another version than its
+    alias says (the alias' version was refused), or why the endpoint is Unhealthy."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,7 +66,10 @@ def info(ws: Workspace, environment: str) -> EndpointInfo:
         return EndpointInfo(environment, url, pid, "Starting", default, None, {}, log)
     models = health.get("models") or {}
     version = (models.get(default) or {}).get("version") if default else None
-    return EndpointInfo(environment, url, pid, str(health.get("status")), default, version, models, log)
+    notes = [f"{name}: {entry['note']}" for name, entry in models.items() if entry.get("note")]
+    notes += [f"{name}: {entry['reason']}" for name, entry in models.items()
+              if entry.get("version") is None and entry.get("reason")]
+    return EndpointInfo(environment, url, pid, str(health.get("status")), default, version, models, log, notes)
 
 
 def environment_names(ws: Workspace, environment: str | None = None) -> list[str]:
@@ -128,6 +134,8 @@ def wait_for_version(ws: Workspace, environment: str, model: str, version: int |
     Healthy; `EndpointError` when the version is refused or the time runs out."""
     deadline = time.monotonic() + timeout
     last: dict[str, Any] | None = None
+    asked = time.time()
+    request_reload(ws.project, environment)  # every worker retries a version it refused before
     with client(ws, environment, timeout=5.0) as http:
         http.reload()
         while time.monotonic() < deadline:
@@ -135,7 +143,7 @@ def wait_for_version(ws: Workspace, environment: str, model: str, version: int |
             if last is not None:
                 entry = (last.get("models") or {}).get(model) or {}
                 refused = entry.get("refused") or {}
-                if version is not None and refused.get("version") == version:
+                if version is not None and refused.get("version") == version and refused.get("at", 0) >= asked:
                     raise EndpointError(f"the {environment} endpoint refused {model} version {version}: "
                                         f"{refused.get('reason')}")
                 # Only this model counts: another model of the project may have no version in

@@ -15,6 +15,7 @@ from champion.errors import ChampionError, UnloadableModelError
 from champion.pipelines.aliases import CHAMPION, lock_name, move_alias_locked
 from champion.pipelines.evaluation import EVALUATION_FILE, EvaluationResult, evaluate
 from champion.pipelines.progress import Progress, silent
+from champion.pipelines.tidy import tidy_locked
 from champion.pipelines.training import TrainResult, write_json
 from champion.pipelines.workspace import Workspace
 from champion.evaluation.policy import Verdict
@@ -42,6 +43,7 @@ def register(
     """Register `run_id` if its evaluation against the current champion says so (see
     `evaluate` for `replace_broken_champion`)."""
     with ws.state.lock(lock_name(model)):
+        tidy_locked(ws, model)  # what killed builds left: half-done alias moves, dead runs, orphans
         current = ws.registry.aliases(model).get(CHAMPION)
         if evaluation is None:
             evaluation = _stored_evaluation(ws, model, run_id)

@@ -14,7 +14,7 @@ from typing import Any
 
 from champion.errors import ChampionError, EndpointError, NotFoundError
 from champion.pipelines import endpoints
-from champion.pipelines.aliases import CHAMPION, lock_name, move_alias, move_alias_locked
+from champion.pipelines.aliases import CHAMPION, lock_name, move_alias, move_alias_locked, settle_moves
 from champion.pipelines.progress import Progress, silent
 from champion.pipelines.smoke import SmokeReport, smoke_test
 from champion.pipelines.workspace import Workspace
@@ -62,6 +62,7 @@ def deploy(ws: Workspace, environment: str, model: str, version: int | None = No
                                 "or pass --version")
     ws.registry.version(model, version)  # NotFoundError for a version that does not exist
     with ws.state.lock(lock_name(model)):
+        settle_moves(ws, model)
         previous = ws.registry.aliases(model).get(alias)
         if previous != version:
             move_alias_locked(ws, model, alias, version, previous, reason or f"deploy to {environment}")
@@ -71,9 +72,11 @@ def deploy(ws: Workspace, environment: str, model: str, version: int | None = No
             endpoints.start(ws, environment)
         with progress.step(f"waiting for {environment} to serve {model} version {version}"):
             health = endpoints.wait_for_version(ws, environment, model, version, settings.startup_seconds)
-    except ChampionError as failure:
+    except (ChampionError, KeyboardInterrupt) as failure:  # Ctrl-C, or SIGTERM as the CLI maps it
         if previous != version:
             _put_back(ws, environment, model, alias, version, previous, failure)
+        if isinstance(failure, KeyboardInterrupt):
+            raise
         if not was_running:  # this deploy started it: leave no endpoint behind that serves nothing
             endpoints.stop(ws, environment)
             raise EndpointError(f"{failure} (the {environment} endpoint this deploy started was stopped)") from None
@@ -83,18 +86,22 @@ def deploy(ws: Workspace, environment: str, model: str, version: int | None = No
 
 
 def rollback(ws: Workspace, environment: str, model: str, progress: Progress = silent) -> DeployResult:
-    """Return `environment` to the version it served before its alias last moved."""
+    """Return `environment` to the version it served before its alias last moved. An alias
+    moved outside champion (no history row) returns to the version champion last put there."""
     alias = alias_of(ws, environment)
-    moves = ws.state.moves(model, alias)
-    current = ws.registry.aliases(model).get(alias)
-    if not moves or moves[-1].from_version is None:
-        raise NotFoundError(f"{environment} has no previous version of {model} to return to")
-    if moves[-1].to_version != current:
-        raise EndpointError(f"the {alias} alias of {model} points at {current}, but its history ends at "
-                            f"{moves[-1].to_version}: it was moved outside champion; deploy a version instead")
-    target = moves[-1].from_version
     with ws.state.lock(lock_name(model)):
-        move_alias_locked(ws, model, alias, target, current, f"rollback of {environment}")
+        settle_moves(ws, model)
+        moves = ws.state.moves(model, alias)
+        current = ws.registry.aliases(model).get(alias)
+        if moves and moves[-1].to_version != current and moves[-1].to_version is not None:
+            target = moves[-1].to_version
+            reason = (f"rollback of {environment}: the alias had been moved from {target} to {current} "
+                      "outside champion")
+        elif not moves or moves[-1].from_version is None:
+            raise NotFoundError(f"{environment} has no previous version of {model} to return to")
+        else:
+            target, reason = moves[-1].from_version, f"rollback of {environment}"
+        move_alias_locked(ws, model, alias, target, current, reason)
     endpoint = endpoints.info(ws, environment)
     state = endpoint.state
     if endpoint.pid is not None:
@@ -150,8 +157,9 @@ def _smoke(ws: Workspace, environment: str, model: str, progress: Progress, out_
 
 
 def _put_back(ws: Workspace, environment: str, model: str, alias: str, version: int, previous: int | None,
-              failure: ChampionError) -> None:
+              failure: ChampionError | KeyboardInterrupt) -> None:
+    why = str(failure) if isinstance(failure, ChampionError) else "the command was interrupted"
     try:
-        move_alias(ws, model, alias, previous, version, f"deploy to {environment} failed: {failure}")
+        move_alias(ws, model, alias, previous, version, f"deploy to {environment} failed: {why}")
     except ChampionError as exc:  # someone moved it meanwhile: leave their move alone
         raise EndpointError(f"{failure}; and putting {alias} back failed: {exc}") from None

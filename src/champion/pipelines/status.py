@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from champion.pipelines.tidy import leftovers
 from champion.pipelines.training import SIZE_PREFIX
 from champion.pipelines.workspace import Workspace
 from champion.state.jobs import JobStore
@@ -32,6 +33,7 @@ def model_status(ws: Workspace, model: str) -> dict[str, Any]:
         "aliases": aliases,
         "versions": len(versions),
         "log_dropped": dropped,
+        "leftovers": leftovers(ws, model).as_dict(),
         "ingested_files": [{"path": f.path, "rows": f.rows, "sha256": f.sha256, "added_at": f.added_at.isoformat()}
                            for f in ingested],
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -96,6 +97,9 @@ class ModelRegistry:
             digest = folder_sha256(folder)
             signature = ModelSignature(inputs=Schema([ColSpec(kind, name, required=required)
                                                       for name, kind, required in input_columns]))
+            # Which process logs it: a run left RUNNING by a killed process can be told apart
+            # from one still being logged (`running_runs`).
+            tags = {**tags, TAG + "host": socket.gethostname(), TAG + "pid": str(os.getpid())}
             with mlflow.start_run(experiment_id=experiment_id, tags=tags) as run:
                 run_id = run.info.run_id
                 mlflow.log_params({k: _param(v) for k, v in params.items()})
@@ -129,6 +133,30 @@ class ModelRegistry:
             tags={k: v for k, v in run.data.tags.items() if not k.startswith("mlflow.")},
             start_time=run.info.start_time,
         )
+
+    def running_runs(self, model: str) -> list[RunRecord]:
+        """Runs of `model`'s experiment that MLflow still marks RUNNING."""
+        experiment = self.client.get_experiment_by_name(model)
+        if experiment is None:
+            return []
+        with _translated(f"listing the running runs of {model}"):
+            found = self.client.search_runs([experiment.experiment_id], "attributes.status = 'RUNNING'",
+                                            max_results=1000)
+        return [self.run(r.info.run_id) for r in found]
+
+    def end_run(self, run_id: str, status: str) -> None:
+        """Mark a run ended (`KILLED`, `FAILED`, `FINISHED`)."""
+        with _translated(f"ending run {run_id}"):
+            self.client.set_terminated(run_id, status)
+
+    def set_version_tag(self, model: str, version: int, key: str, value: str) -> None:
+        with _translated(f"tagging {model} version {version}"):
+            self.client.set_model_version_tag(model, str(version), key, value)
+
+    def delete_version(self, model: str, version: int) -> None:
+        """Delete a model version from the registry (its run and artifacts stay)."""
+        with _translated(f"deleting {model} version {version}"):
+            self.client.delete_model_version(model, str(version))
 
     def log_document(self, run_id: str, name: str, document: dict[str, Any]) -> None:
         with _translated(f"writing {name} to run {run_id}"):

@@ -26,7 +26,7 @@ from champion.serving.loading import load_version, refreshed
 from champion.serving.metrics import ServingMetrics
 from champion.serving.log_spool import SpoolWriter, spool_dir
 from champion.serving.prediction_log import identity_kinds
-from champion.serving.workers import WorkerBoard, endpoint_dir
+from champion.serving.workers import WorkerBoard, endpoint_dir, reload_stamp
 from champion.state.predictions import new_request_id
 
 log = logging.getLogger("champion.serving")
@@ -34,11 +34,16 @@ log = logging.getLogger("champion.serving")
 HEALTHY, TRANSITIONING, UNHEALTHY = "Healthy", "Transitioning", "Unhealthy"
 
 
+RETRY_CAP_SECONDS = 600.0
+
+
 @dataclass
 class Refusal:
     version: int
     reason: str
     at: float
+    attempts: int = 1
+    retry_at: float = 0.0
 
 
 @dataclass
@@ -72,6 +77,7 @@ class ScoringService:
         self._seen_token: tuple[int, ...] | None = None
         self._data_tokens: dict[str, tuple[str, ...]] = {}  # a forecaster's data when last extended
         self._default = project.default_model()
+        self._reload_seen = reload_stamp(project, environment)
         models = project.config.models
         self._id_columns = {name: [InputColumn(c, kind) for c, kind in identity_kinds(m)] for name, m in models.items()}
         # Workers spool; the endpoint's log loader process writes the store (serve() runs it).
@@ -198,7 +204,12 @@ class ScoringService:
                 entry["loading"] = slot.loading
             if slot.refused is not None:
                 entry["refused"] = {"version": slot.refused.version, "reason": slot.refused.reason,
-                                    "at": slot.refused.at}
+                                    "at": slot.refused.at, "attempts": slot.refused.attempts,
+                                    "retry_at": slot.refused.retry_at}
+            if slot.current is not None and slot.target is not None and slot.current.version != slot.target:
+                entry["note"] = (f"serves version {slot.current.version}, but the {self.alias} alias points at "
+                                 f"{slot.target}" + (f", which was refused: {slot.refused.reason}"
+                                                     if _refused(slot, slot.target) and slot.refused else ""))
             if slot.current is None:
                 entry["reason"] = self._why_empty(name)
             models[name] = entry
@@ -236,8 +247,10 @@ class ScoringService:
         `force` retries a version that was refused before (the admin reload)."""
         async with self._refresh_lock:
             await self._follow_data()
+            force = force or self._reload_requested()
             token = self.workspace.registry.change_token()
-            if not force and token is not None and token == self._seen_token:
+            retry_due = any(s.refused is not None and time.time() >= s.refused.retry_at for s in self.slots.values())
+            if not force and not retry_due and token is not None and token == self._seen_token:
                 return self.health()  # nothing was written to the registry since the last look
             try:
                 targets = await asyncio.to_thread(self._alias_targets)
@@ -251,7 +264,7 @@ class ScoringService:
                 slot.target, slot.error = target, None
                 if target is None or (slot.current is not None and slot.current.version == target):
                     continue
-                if _refused(slot, target) and not force:
+                if _refused(slot, target) and not force and time.time() < slot.refused.retry_at:  # type: ignore[union-attr]
                     continue
                 await self._swap(name, target)
             self._seen_token = token
@@ -299,14 +312,11 @@ class ScoringService:
                 self._data_tokens[name] = await asyncio.to_thread(self._data_token, name)
             loaded = await asyncio.to_thread(load_version, self.workspace, name, version)
         except ChampionError as exc:
-            slot.refused = Refusal(version, str(exc), time.time())
-            self.metrics.refusals.labels(name).inc()
-            log.error("refused %s version %s: %s", name, version, exc)
+            self._refuse(slot, name, version, str(exc))
             return
         except Exception as exc:  # noqa: BLE001 - a broken version must never stop the service
-            slot.refused = Refusal(version, f"{type(exc).__name__}: {exc}", time.time())
-            self.metrics.refusals.labels(name).inc()
             log.exception("refused %s version %s", name, version)
+            self._refuse(slot, name, version, f"{type(exc).__name__}: {exc}")
             return
         finally:
             slot.loading = None
@@ -318,6 +328,24 @@ class ScoringService:
         self.metrics.swaps.labels(name).inc()
         log.info("%s: serving version %s (was %s)", name, version, old.version if old else None)
         # `old` is dropped here; requests that captured it finish with it and release it.
+
+    def _refuse(self, slot: ModelSlot, name: str, version: int, reason: str) -> None:
+        """Keep the old version serving; try `version` again later, waiting twice as long each time."""
+        attempts = slot.refused.attempts + 1 if slot.refused is not None and slot.refused.version == version else 1
+        wait = min(self.settings.retry_refused_seconds * 2 ** (attempts - 1), RETRY_CAP_SECONDS)
+        now = time.time()
+        slot.refused = Refusal(version, reason, now, attempts, now + wait)
+        self.metrics.refusals.labels(name).inc()
+        log.error("refused %s version %s (attempt %d; next try in %.0f s): %s", name, version, attempts, wait, reason)
+
+    def _reload_requested(self) -> bool:
+        """`champion deploy` asks every worker to retry refused versions through a file (the
+        admin route needs a key the CLI may not have)."""
+        stamp = reload_stamp(self.project, self.environment)
+        if stamp == self._reload_seen:
+            return False
+        self._reload_seen = stamp
+        return True
 
     def _alias_targets(self) -> dict[str, int | None]:
         return {name: self.workspace.registry.aliases(name).get(self.alias) for name in self.slots}

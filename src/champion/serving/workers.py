@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -65,3 +66,22 @@ class WorkerBoard:
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)
+
+
+RELOAD_FILE = "reload"
+
+
+def reload_stamp(project: Project, environment: str) -> int:
+    """When a reload of the environment's endpoint was last asked for (0: never)."""
+    try:
+        return (endpoint_dir(project, environment) / RELOAD_FILE).stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def request_reload(project: Project, environment: str) -> None:
+    """Ask every worker of the environment's endpoint to read its alias again and retry a
+    version it refused."""
+    folder = endpoint_dir(project, environment)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / RELOAD_FILE).write_text(str(time.time_ns()), encoding="utf-8")

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     create_engine,
+    delete,
     event,
     insert,
     select,
@@ -57,6 +58,22 @@ alias_moves = Table(
     Column("reason", Text, nullable=False),
     Column("run_id", String(64), nullable=True),
 )
+
+alias_intents = Table(
+    "alias_intents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model", String(200), nullable=False, index=True),
+    Column("alias", String(100), nullable=False),
+    Column("from_version", Integer, nullable=True),
+    Column("to_version", Integer, nullable=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("run_id", String(64), nullable=True),
+)
+"""Alias moves begun and not yet recorded: written before the alias moves, replaced by the
+history row after, so a process killed in between leaves a trace the next command settles."""
 
 
 class StateError(ChampionError):
@@ -150,10 +167,32 @@ class StateStore:
     # ---- alias history --------------------------------------------------------------------
     def record_move(self, move: AliasMove) -> None:
         with self._write() as connection:
-            connection.execute(insert(alias_moves).values(
-                model=move.model, alias=move.alias, from_version=move.from_version,
-                to_version=move.to_version, at=move.at, actor=move.actor, reason=move.reason,
-                run_id=move.run_id))
+            connection.execute(insert(alias_moves).values(**_move_values(move)))
+
+    def begin_move(self, move: AliasMove) -> int:
+        """Write the intent of `move` before the alias moves; its id."""
+        with self._write() as connection:
+            key = connection.execute(insert(alias_intents).values(**_move_values(move))).inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def complete_move(self, intent: int, move: AliasMove) -> None:
+        """The alias moved: its history row replaces the intent, in one transaction."""
+        with self._write() as connection:
+            connection.execute(insert(alias_moves).values(**_move_values(move)))
+            connection.execute(delete(alias_intents).where(alias_intents.c.id == intent))
+
+    def abandon_move(self, intent: int) -> None:
+        """The alias did not move: forget the intent."""
+        with self._write() as connection:
+            connection.execute(delete(alias_intents).where(alias_intents.c.id == intent))
+
+    def pending_moves(self, model: str) -> list[tuple[int, AliasMove]]:
+        """Intents of `model` a killed command left behind, oldest first."""
+        query = select(alias_intents).where(alias_intents.c.model == model).order_by(alias_intents.c.id)
+        with self.engine.connect() as connection:
+            return [(r.id, AliasMove(r.model, r.alias, r.from_version, r.to_version, _utc(r.at), r.actor, r.reason,
+                                     r.run_id)) for r in connection.execute(query)]
 
     def moves(self, model: str, alias: str | None = None) -> list[AliasMove]:
         query = select(alias_moves).where(alias_moves.c.model == model)
@@ -176,6 +215,12 @@ def transaction(engine: Engine, what: str) -> Iterator[Connection]:
             yield connection
     except SQLAlchemyError as exc:
         raise StateError(f"{what} failed: {exc}") from None
+
+
+def _move_values(move: AliasMove) -> dict[str, object]:
+    return {"model": move.model, "alias": move.alias, "from_version": move.from_version,
+            "to_version": move.to_version, "at": move.at, "actor": move.actor, "reason": move.reason,
+            "run_id": move.run_id}
 
 
 def now() -> datetime:
