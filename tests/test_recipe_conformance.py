@@ -215,6 +215,27 @@ def test_tabular_recipes_read_unseen_categories_and_bad_values_as_missing(spec: 
         answers(recipe, X.drop(columns=["colour"]))
 
 
+def test_the_tabular_tree_search_takes_smooth_trees_where_the_folds_prefer_them(tmp_path: Path) -> None:
+    """A noisy linear signal on few rows: the folds prefer few large leaves; a step-rich
+    signal on many rows keeps the trees as set. The choice is saved with the model."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 4))
+    noisy = pd.Series(x[:, 0] + rng.normal(scale=3.0, size=300))
+    frame = pd.DataFrame(x, columns=["a", "b", "c", "d"])
+    smooth = recipe_class("tabular-regressor")().fit(frame, noisy)  # type: ignore[attr-defined]
+    assert smooth.trees_ == "smooth"
+    big = rng.normal(size=(3000, 4))
+    steps = pd.Series(np.sign(big[:, 0]) * np.sign(big[:, 1]) * 3 + np.floor(big[:, 2] * 2) + rng.normal(scale=0.1, size=3000))
+    rich = recipe_class("tabular-regressor")().fit(pd.DataFrame(big, columns=["a", "b", "c", "d"]), steps)  # type: ignore[attr-defined]
+    assert rich.trees_ == "as set"
+    fixed = recipe_class("tabular-regressor")(tree_search=False).fit(frame, noisy)  # type: ignore[attr-defined]
+    assert fixed.trees_ == "as set"
+    smooth.save(tmp_path)
+    loaded = recipe_class("tabular-regressor").load(tmp_path)
+    assert loaded.trees_ == "smooth"
+    np.testing.assert_array_equal(loaded.predict(frame), smooth.predict(frame))
+
+
 def test_tabular_recipes_refuse_free_text_and_cap_categories() -> None:
     rng = np.random.default_rng(0)
     words = np.array("the a comment long free text with many words and some more of them".split())
