@@ -3,11 +3,14 @@ stuck, no worker starved. Each test reproduces a finding first, then checks the 
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from conftest import cli, cli_process
 from serving_support import free_port, get, new_project, post, session_pids, set_environments
@@ -28,7 +31,8 @@ def spam(tmp_path_factory: pytest.TempPathFactory, migrated_mlflow_db: Path):  #
     port = free_port()
     set_environments(root, {"staging": {"port": free_port()},
                             "production": {"port": port, "workers": 2, "poll_seconds": 0.2,
-                                           "max_body_bytes": 16 << 20}})
+                                           "max_body_bytes": 16 << 20, "max_row_chars": 10_000_000,
+                                           "max_request_chars": 10_000_000}})
     assert cli("build", "-p", str(root), "-q").code == 0
     assert cli("deploy", "production", "-p", str(root), "-q").code == 0
     down(root)
@@ -299,3 +303,90 @@ os._exit(0)
     assert orphan not in [v.version for v in ws.registry.versions("spam")]
     after = cli("status", "-p", str(root), "--json").json()["models"][0]["leftovers"]
     assert after["dead_runs"] == [] and after["orphan_versions"] == []
+
+
+
+@pytest.fixture(scope="module")
+def one_worker(tmp_path_factory: pytest.TempPathFactory, migrated_mlflow_db: Path):  # type: ignore[no-untyped-def]
+    """A spam project served by one worker with default limits and a 1 s body timeout."""
+    root = new_project(tmp_path_factory.mktemp("faults") / "spam", migrated_mlflow_db)
+    port = free_port()
+    set_environments(root, {"staging": {"port": free_port()},
+                            "production": {"port": port, "workers": 1, "read_timeout_seconds": 1.0}})
+    assert cli("build", "-p", str(root), "-q").code == 0
+    assert cli("deploy", "production", "-p", str(root), "-q").code == 0
+    yield {"root": root, "url": f"http://127.0.0.1:{port}", "port": port}
+    down(root)
+
+
+def test_the_text_of_one_request_is_bounded_with_a_413_naming_the_limit(one_worker) -> None:  # type: ignore[no-untyped-def]
+    """Found: one 9 MB string took 29-31 s and blocked its worker."""
+    url = one_worker["url"]
+    started = time.monotonic()
+    huge = post(url, "/score", json={"data": ["subscribe " * 900_000]})
+    assert huge.status_code == 413 and "max_row_chars" in huge.json()["error"]
+    assert "100,000" in huge.json()["error"]
+    many = post(url, "/score", json={"data": ["x" * 90_000] * 30})  # 2.7 M characters in rows under the limit
+    assert many.status_code == 413 and "max_request_chars" in many.json()["error"]
+    tensor = {"name": "CONTENT", "datatype": "BYTES", "shape": [1], "data": ["y" * 200_000]}
+    v2 = post(url, "/v2/models/spam/infer", json={"inputs": [tensor]})
+    assert v2.status_code == 413 and "max_row_chars" in v2.json()["error"]
+    assert time.monotonic() - started < 20  # refused before any model work
+    assert post(url, "/score", json={"data": COMMENTS}).status_code == 200
+
+
+def test_one_row_requests_are_answered_while_a_large_request_is_predicted(one_worker) -> None:  # type: ignore[no-untyped-def]
+    """Found: a 1,000-row request held every one-row request of its worker until it was done."""
+    url = one_worker["url"]
+    big_rows = [f"{COMMENTS[i % 4]} {i} " * 6 for i in range(5_000)]  # ~1.9 M characters, one worker
+    finished: dict[str, float] = {}
+
+    def big() -> None:
+        response = httpx.post(url + "/score", json={"data": big_rows}, timeout=120, trust_env=False)
+        assert response.status_code == 200 and len(response.json()["result"]) == 5_000
+        finished["big"] = time.monotonic()
+
+    thread = threading.Thread(target=big)
+    thread.start()
+    time.sleep(0.3)  # the large request is being predicted
+    small = []
+    with httpx.Client(base_url=url, timeout=60, trust_env=False) as http:
+        for _ in range(5):
+            assert http.post("/score", json={"data": COMMENTS[:1]}).status_code == 200
+            small.append(time.monotonic())
+    thread.join()
+    assert "big" in finished and all(t < finished["big"] for t in small), (small, finished)
+
+
+def test_a_body_that_never_completes_is_answered_408_and_closed(one_worker) -> None:  # type: ignore[no-untyped-def]
+    """Found: a Content-Length larger than the body, or a body sent slowly, held a
+    connection for ever."""
+    with socket.create_connection(("127.0.0.1", one_worker["port"]), timeout=10) as sock:
+        sock.sendall(b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 100\r\n\r\n{\"data\": [")
+        started = time.monotonic()
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+        assert time.monotonic() - started < 8
+    assert answer.startswith(b"HTTP/1.1 408") and b"did not arrive within 1 s" in answer
+    assert post(one_worker["url"], "/score", json={"data": COMMENTS[:1]}).status_code == 200
+
+
+
+@pytest.mark.parametrize("sent", [b"", b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Le"])
+def test_headers_that_never_complete_are_cut_off(one_worker, sent: bytes) -> None:  # type: ignore[no-untyped-def]
+    """Found (uvicorn has no deadline for headers): a connection that sends nothing, or its
+    headers slowly, was held for ever."""
+    with socket.create_connection(("127.0.0.1", one_worker["port"]), timeout=10) as sock:
+        sock.sendall(sent)
+        started = time.monotonic()
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+        assert time.monotonic() - started < 8
+    if sent:
+        assert answer.startswith(b"HTTP/1.1 408") and b"headers did not arrive within 1 s" in answer
+    else:
+        assert answer == b""
+    assert post(one_worker["url"], "/score", json={"data": COMMENTS[:1]}).status_code == 200

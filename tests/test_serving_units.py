@@ -64,6 +64,32 @@ def test_batches_respect_the_row_limit() -> None:
     assert max(sizes) <= 3 and sum(sizes) == 10
 
 
+def test_a_large_request_is_predicted_in_pieces_with_small_ones_between() -> None:
+    model = keyword_model()
+    sizes: list[int] = []
+    batcher = Batcher(max_rows=1000, observe=sizes.append, piece_chars=200)
+    big = [f"cheap pills number {i}" if i % 3 else f"a nice song {i}" for i in range(60)]  # ~1,200 characters
+    order: list[str] = []
+
+    async def main() -> tuple[tuple[np.ndarray, np.ndarray], list[tuple[np.ndarray, np.ndarray]]]:
+        async def one(name: str, rows: list[str]) -> tuple[np.ndarray, np.ndarray]:
+            answer = await batcher.predict(model, {"CONTENT": rows})
+            order.append(name)
+            return answer
+
+        large = asyncio.create_task(one("big", big))
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # the large request's first piece is under way
+        small = [await one(f"small-{i}", [f"cheap {i}"]) for i in range(3)]
+        return await large, small
+
+    (labels, proba), small = asyncio.run(main())
+    expected = model.predict_rows({"CONTENT": big})
+    assert labels.tolist() == expected[0].tolist() and np.allclose(proba, expected[1])  # pieces put back in order
+    assert all(s[0].shape == (1,) for s in small)
+    assert order[-1] == "big" and len(sizes) > 5 and max(sizes) <= 12  # ~200 characters a piece
+
+
 def test_a_failing_model_fails_its_requests_not_the_batcher() -> None:
     model = keyword_model()
     wrong = LoadedModel("transactions", 1, "run", recipe_class("forecaster")(), [InputColumn("steps", "integer")],

@@ -445,6 +445,16 @@ class EnvironmentSettings(_Settings):
     """Largest request body accepted (413 above)."""
     max_batch_rows: Annotated[int, Field(ge=1)] = 10_000
     """Most rows in one request (413 above)."""
+    max_row_chars: Annotated[int, Field(ge=1)] = 100_000
+    """Most characters of text in one row of a request, all columns together (413 above):
+    the work of one row is bounded (a text's features cost time in proportion to its length)."""
+    max_request_chars: Annotated[int, Field(ge=1)] = 2_000_000
+    """Most characters of text in one request (413 above). A large request is predicted in
+    pieces, and other requests are answered between them."""
+    read_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    """Longest wait for a request's headers, and for its body once the headers came (408,
+    and the connection closed): a client that sends slowly, declares more bytes than it
+    sends, or opens a connection and sends nothing, does not hold it for ever."""
     batch_rows: Annotated[int, Field(ge=1)] = 2_048
     """Most rows that concurrent requests are merged into for one predict call."""
     startup_seconds: Annotated[float, Field(gt=0)] = 120.0

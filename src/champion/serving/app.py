@@ -32,6 +32,10 @@ SYNTHETIC_HEADER = "x-champion-synthetic"
 """A `/score` request with this header is answered but not logged (smoke and load tests)."""
 
 
+class RequestTimeout(Exception):
+    """A request body that did not arrive in time (408, and the connection is closed)."""
+
+
 class ORJSONResponse(JSONResponse):
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
@@ -48,11 +52,18 @@ def create_app(service: ScoringService) -> Starlette:
         if declared is not None and declared.isdigit() and int(declared) > settings.max_body_bytes:
             raise InputError(f"the body has {declared} bytes; the limit is {settings.max_body_bytes}", too_large=True)
         chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > settings.max_body_bytes:
-                raise InputError(f"the body exceeds the limit of {settings.max_body_bytes} bytes", too_large=True)
-            chunks.append(chunk)
+        try:
+            async with asyncio.timeout(settings.read_timeout_seconds):
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > settings.max_body_bytes:
+                        raise InputError(f"the body exceeds the limit of {settings.max_body_bytes} bytes",
+                                         too_large=True)
+                    chunks.append(chunk)
+        except TimeoutError:
+            raise RequestTimeout(f"the body did not arrive within {settings.read_timeout_seconds:g} s "
+                                 f"({size:,} bytes came{f' of {declared} declared' if declared else ''}); "
+                                 "read_timeout_seconds") from None
         return b"".join(chunks)
 
     async def read_json(request: Request) -> Any:
@@ -199,6 +210,10 @@ async def _guarded(handler: Handler, request: Request) -> Response:
         return _error(404, str(exc))
     except UnavailableError as exc:
         return _error(503, str(exc))
+    except RequestTimeout as exc:
+        response = _error(408, str(exc))
+        response.headers["connection"] = "close"
+        return response
     except ClientDisconnect:
         return Response(status_code=499)
     except Exception as exc:  # noqa: BLE001 - a bug of ours or of the model: log it, answer 500

@@ -106,6 +106,7 @@ def run_worker(root: str, environment: str, host: str, port: int) -> None:
     import uvicorn
 
     from champion.serving.app import create_app
+    from champion.serving.protocol import with_header_deadline
     from champion.serving.service import ScoringService
 
     _configure_logging()
@@ -115,7 +116,9 @@ def run_worker(root: str, environment: str, host: str, port: int) -> None:
     project = Project.open(root)
     service = ScoringService(project, environment, project.environment(environment))
     sock = _worker_socket(host, port)
-    config = uvicorn.Config(create_app(service), loop="uvloop", http="httptools", lifespan="on",
+    settings = project.environment(environment)
+    config = uvicorn.Config(create_app(service), loop="uvloop", http=with_header_deadline(settings.read_timeout_seconds),
+                            lifespan="on",
                             access_log=False, log_level="warning", timeout_graceful_shutdown=10)
     server = uvicorn.Server(config)
     # uvicorn re-raises the stopping signal once it has shut down; with these handlers that

@@ -131,6 +131,7 @@ class ScoringService:
             return {**document, "result": values.tolist(), "time": times}
         rows, ids = inputs.score_rows_with_ids(model, payload, self.settings.max_batch_rows,
                                                self._id_columns[model.name])
+        inputs.check_text_size(rows, self.settings.max_row_chars, self.settings.max_request_chars)
         labels, proba = await self.batcher.predict(model, rows)
         self.metrics.rows.labels(model.name).inc(len(labels))
         if model.task == "regression":
@@ -159,6 +160,7 @@ class ScoringService:
                 self.prediction_log.forecasted(model, request_id, at, started, times, values)
         else:
             rows = v2.classifier_rows(model, request, self.settings.max_batch_rows)
+            inputs.check_text_size(rows, self.settings.max_row_chars, self.settings.max_request_chars)
             labels, proba = await self.batcher.predict(model, rows)
             regression = model.task == "regression"
             tensors = v2.regression_outputs(labels) if regression else v2.classifier_outputs(model, labels, proba)
