@@ -390,3 +390,62 @@ def test_headers_that_never_complete_are_cut_off(one_worker, sent: bytes) -> Non
     else:
         assert answer == b""
     assert post(one_worker["url"], "/score", json={"data": COMMENTS[:1]}).status_code == 200
+
+
+def test_two_commands_starting_one_endpoint_at_once_both_succeed(one_worker) -> None:  # type: ignore[no-untyped-def]
+    """Found: of two concurrent `release` runs, one exited 4 ("already runs") although the
+    release succeeded: both had started the endpoint."""
+    root = one_worker["root"]
+    down(root)
+    starting = [subprocess.Popen([sys.executable, "-m", "champion", "up", "production", "-p", str(root)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in starting]
+    assert [code for code, _ in results] == [0, 0], results
+    [endpoint] = cli("ps", "production", "-p", str(root), "--json").json()
+    assert endpoint["state"] == "Healthy"
+
+
+def test_a_long_request_id_is_cut_and_a_v2_id_object_named_not_echoed(one_worker) -> None:  # type: ignore[no-untyped-def]
+    """Found: a 60 KB X-Request-Id was logged verbatim; a v2 `id` object was echoed as a
+    Python repr."""
+    url = one_worker["url"]
+    response = post(url, "/score", json={"data": COMMENTS[:1]}, headers={"x-request-id": "r" * 60_000})
+    assert response.status_code == 200
+    assert response.headers["x-request-id"] == "r" * 128 and response.json()["request_id"] == "r" * 128
+    odd = post(url, "/v2/models/spam/infer", json={"id": {"__class__": 1}, "inputs": [
+        {"name": "CONTENT", "datatype": "BYTES", "shape": [1], "data": ["x"]}]})
+    assert odd.status_code == 400 and odd.json()["error"] == "'id' must be a string, got an object"
+
+
+def test_files_handed_in_must_be_files_holding_no_nul(make_project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Found: `ingest` of a symbolic link to a system file echoed its first line; `feedback`
+    accepted a file with NUL bytes that `ingest` refused."""
+    root = make_project()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:the first line of a system file\n")
+    link = tmp_path / "comments.csv"
+    link.symlink_to(secret)
+    refused = cli("ingest", "spam", str(link), "-p", str(root))
+    assert refused.code == 2 and "is a symbolic link" in refused.stderr and "root:x" not in refused.stderr
+    linked = cli("feedback", "spam", str(link), "--env", "production", "-p", str(root))
+    assert linked.code == 2 and "is a symbolic link" in linked.stderr and "root:x" not in linked.stderr
+    nul = tmp_path / "feedback.csv"
+    nul.write_bytes(b"COMMENT_ID,CLASS,NOTE\nabc,1,x\x00y\n")
+    before = Workspace(Project.open(root)).predictions.counts("spam", "production")
+    refused = cli("feedback", "spam", str(nul), "--env", "production", "-p", str(root))
+    assert refused.code == 2 and "NUL character" in refused.stderr and "line 2" in refused.stderr
+    assert Workspace(Project.open(root)).predictions.counts("spam", "production") == before
+    data = tmp_path / "more.csv"
+    data.write_bytes(b"COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS,NOTE\nabc,bob,2013-11-07T06:20:48,hello,1,x\x00y\n")
+    refused = cli("ingest", "spam", str(data), "-p", str(root))
+    assert refused.code == 2 and "NUL character" in refused.stderr
+
+
+def test_a_build_against_a_tampered_champion_exits_2_naming_the_way_out(make_project) -> None:  # type: ignore[no-untyped-def]
+    root = make_project()
+    assert cli("build", "-p", str(root), "-q").code == 0
+    stored = recipe_file(root, 1)
+    stored.write_bytes(stored.read_bytes() + b" ")
+    refused = cli("build", "-p", str(root), "-q")
+    assert refused.code == 2 and "changed since training" in refused.stderr
+    assert "--replace-broken-champion" in refused.stderr

@@ -105,6 +105,10 @@ def test_bad_score_input_is_a_4xx_naming_the_problem(spam, body: bytes, status: 
      {"inputs": [{"name": "CONTENT", "datatype": "BYTES", "shape": [1], "data": ["x"]}]}, 404, "version 7"),
     ("/v2/models/spam/infer", {"inputs": [{"name": "CONTENT", "datatype": "BYTES", "shape": [1], "data": ["x"]}],
                                "outputs": [{"name": "score"}]}, 400, "unknown output(s) ['score']"),
+    ("/v2/models/spam/infer", {"id": {"a": 1}, "inputs": [
+        {"name": "CONTENT", "datatype": "BYTES", "shape": [1], "data": ["x"]}]}, 400, "'id' must be a string, got an object"),
+    ("/v2/models/spam/infer", {"id": "i" * 129, "inputs": [
+        {"name": "CONTENT", "datatype": "BYTES", "shape": [1], "data": ["x"]}]}, 400, "the limit is 128"),
 ])
 def test_bad_v2_input_is_a_4xx(spam, path: str, payload: dict, status: int, fragment: str) -> None:  # type: ignore[no-untyped-def,type-arg]
     response = post(spam["staging"], path, json=payload)
@@ -202,6 +206,13 @@ def test_scoring_key_and_admin_key(spam) -> None:  # type: ignore[no-untyped-def
     assert post(url, "/score", json=body, headers={"x-api-key": API_KEY}).status_code == 200
     assert post(url, "/score", json=body, headers={"authorization": f"Bearer {API_KEY}"}).status_code == 200
     assert get(url, "/health").status_code == 200  # health stays open for probes
+    assert get(url, "/v2/health/ready").status_code == 200 and get(url, "/v2/models/spam/ready").status_code == 200
+    # With a scoring key, what describes the models (run ids, hashes) needs it too.
+    for path in ("/metadata", "/metrics", "/openapi.json", "/docs", "/v2", "/v2/models/spam"):
+        closed = get(url, path)
+        assert closed.status_code == 401 and "open_metadata" in closed.json()["error"], path
+        assert get(url, path, headers={"x-api-key": API_KEY}).status_code == 200, path
+    assert get(spam["staging"], "/metadata").status_code == 200  # no key set there: open
     assert post(url, "/admin/reload", headers={"x-api-key": API_KEY}).status_code == 401
     assert post(url, "/admin/reload", headers={"x-api-key": ADMIN_KEY}).status_code == 200
     assert post(spam["staging"], "/admin/reload").status_code == 403  # no admin key set there

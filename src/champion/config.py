@@ -435,6 +435,11 @@ class EnvironmentSettings(_Settings):
     admin_key_env: str = "CHAMPION_ADMIN_KEY"
     """Environment variable holding the key of the admin routes (`/admin/*`); they are
     disabled when it is unset or empty."""
+    open_metadata: bool | None = None
+    """Whether `/metadata`, `/metrics`, `/openapi.json`, `/docs` and `/v2/models/...`
+    metadata answer without the scoring key (they show run ids, hashes and the model's
+    contract). Unset: open when no scoring key is set, closed when one is. Health and
+    readiness routes are always open (probes)."""
     poll_seconds: Annotated[float, Field(gt=0, le=3600)] = 1.0
     """How often each worker checks whether its alias moved."""
     retry_refused_seconds: Annotated[float, Field(gt=0, le=86400)] = 30.0

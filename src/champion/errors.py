@@ -50,6 +50,8 @@ class DataError(ChampionError):
             where.append(self.file)
         if self.row is not None:
             where.append(f"row {self.row}" + (f" (line {self.line})" if self.line else ""))
+        elif self.line:
+            where.append(f"line {self.line}")
         if self.column:
             where.append(f"column {self.column!r}")
         return (", ".join(where) + ": " if where else "") + self.reason

@@ -58,6 +58,10 @@ def read_delimited(path: Path, raw: bytes, model: ModelSettings, model_name: str
     if problems:
         problems.sort(key=lambda p: p[:2])
         raise FileProblems(path, [p for _, _, p in problems])
+    nul = text.find("\x00")
+    if nul >= 0:  # in a column champion does not read: still not a text file to trust
+        raise DataError("contains a NUL character (in a column not declared); a text data file holds none",
+                        file=path, line=text.count("\n", 0, nul) + 1)
     return ReadColumns(values, RowNumbers(r for r, _, _ in good), RowNumbers(line for _, line, _ in good))
 
 

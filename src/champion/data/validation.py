@@ -25,7 +25,7 @@ from champion.data.parquet import column_names, read_parquet
 from champion.errors import DataError
 
 __all__ = ["Duplicate", "FileProblems", "Problem", "ValidatedFile", "check_continuous", "identity_keys",
-           "read_data_file", "read_header"]
+           "read_data_file", "read_header", "refuse_links"]
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,15 @@ def read_header(path: Path, model: ModelSettings) -> list[str]:
     except DataError:
         return []
     return header_names(text, formats.text_delimiter(path, model))
+
+
+def refuse_links(paths: list[Path]) -> None:
+    """Files handed in from outside (`ingest`, `feedback`, the incoming folder) must be files,
+    not symbolic links: a link could point anywhere (a system file), and a message quoting
+    what the file holds would show it."""
+    for path in paths:
+        if Path(path).is_symlink():
+            raise DataError("is a symbolic link; pass the file it points to", file=path)
 
 
 def _read_bytes(path: Path) -> bytes:

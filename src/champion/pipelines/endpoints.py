@@ -82,7 +82,14 @@ def endpoints(ws: Workspace, environment: str | None = None) -> list[EndpointInf
 
 
 def start(ws: Workspace, environment: str, timeout: float | None = None) -> EndpointInfo:
-    """Start the endpoint in the background unless it runs; return once it answers HTTP."""
+    """Start the endpoint in the background unless it runs; return once it answers HTTP.
+    Two commands starting one environment at once (two `release` runs) share one endpoint:
+    the second waits for the first's."""
+    with ws.state.lock(f"start-{environment}"):
+        return _start_locked(ws, environment, timeout)
+
+
+def _start_locked(ws: Workspace, environment: str, timeout: float | None) -> EndpointInfo:
     current = info(ws, environment)
     if current.pid is not None:
         return current

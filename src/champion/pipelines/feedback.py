@@ -21,7 +21,7 @@ from typing import Any
 
 from champion.config import ColumnSpec, ModelSettings
 from champion.data.cells import is_iso_time
-from champion.data.validation import read_data_file, read_header
+from champion.data.validation import read_data_file, read_header, refuse_links
 from champion.errors import DataError, InputError
 from champion.pipelines.workspace import Workspace
 from champion.state.predictions import FeedbackRecord, row_key
@@ -89,6 +89,7 @@ def read_feedback_file(settings: ModelSettings, path: Path) -> list[Feedback]:
     Matches by `request_id` (+ optional `row`) when the header has it, else by the model's
     `id` columns (forecasters: its date column), else by its feature columns; the actual
     value is in the model's target column."""
+    refuse_links([path])
     way, keys = _key_columns(settings, read_header(path, settings), path)
     columns = {name: ColumnSpec(type=spec.type, nullable=name == ROW) for name, spec in keys.items()}
     columns[settings.target] = ColumnSpec(type=settings.columns[settings.target].type)

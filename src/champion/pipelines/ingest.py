@@ -13,7 +13,7 @@ from pathlib import Path
 
 from champion.config import ModelSettings
 from champion.data.dataset import assemble, declared_files
-from champion.data.validation import ValidatedFile, identity_keys, read_data_file
+from champion.data.validation import ValidatedFile, identity_keys, read_data_file, refuse_links
 from champion.errors import UsageError
 from champion.pipelines.progress import Progress, silent
 from champion.pipelines.workspace import Workspace
@@ -56,6 +56,7 @@ def ingest(ws: Workspace, model: str, files: list[Path], progress: Progress = si
     settings = ws.settings(model)
     ws.recipe_class(model)  # configuration errors surface before any data work
     root = ws.project.root
+    refuse_links([Path(f) for f in files])
     with progress.step(f"validating {len(files)} file(s)"):
         incoming = [read_data_file(Path(f), settings, model) for f in files]
     with ws.state.lock(f"data-{model}"):

@@ -89,10 +89,21 @@ def create_app(service: ScoringService) -> Starlette:
             return response
         return wrapped
 
+    describe_openly = settings.open_metadata if settings.open_metadata is not None else not api_key
+
+    def describing(handler: Handler) -> Handler:
+        """Routes that describe the endpoint: the scoring key when they are closed."""
+        async def wrapped(request: Request) -> Response:
+            if not describe_openly and not (api_key and _key_matches(request, api_key)):
+                return _error(401, "missing or wrong API key (send it in the X-API-Key header); this route "
+                                   "describes the served models (open_metadata)")
+            return await _guarded(handler, request)
+        return wrapped
+
     async def score(request: Request) -> Response:
         # Synthetic traffic (smoke tests, load tests) says so, and stays out of the monitoring data.
         document = await service.score(request.path_params.get("name"), await read_json(request),
-                                       request.headers.get("x-request-id"), log=SYNTHETIC_HEADER not in request.headers)
+                                       _request_id(request), log=SYNTHETIC_HEADER not in request.headers)
         return ORJSONResponse(document, headers={"x-request-id": document["request_id"]})
 
     async def infer(request: Request) -> Response:
@@ -100,7 +111,7 @@ def create_app(service: ScoringService) -> Starlette:
         _check_version(service, name, request.path_params.get("version"))
         body, header_length, request_id = await service.infer(name, await read_body(request),
                                                               request.headers.get(v2.HEADER_LENGTH),
-                                                              request.headers.get("x-request-id"))
+                                                              _request_id(request))
         if header_length is None:
             return Response(body, media_type="application/json", headers={"x-request-id": request_id})
         return Response(body, media_type="application/octet-stream",
@@ -175,16 +186,16 @@ def create_app(service: ScoringService) -> Starlette:
         Route("/feedback", scoring("feedback", feedback), methods=["POST"]),
         Route("/feedback/{name}", scoring("feedback", feedback), methods=["POST"]),
         Route("/health", health, methods=["GET"]),
-        Route("/metadata", metadata, methods=["GET"]),
-        Route("/metrics", metrics, methods=["GET"]),
-        Route("/openapi.json", openapi_json, methods=["GET"]),
-        Route("/docs", docs, methods=["GET"]),
+        Route("/metadata", describing(metadata), methods=["GET"]),
+        Route("/metrics", describing(metrics), methods=["GET"]),
+        Route("/openapi.json", describing(openapi_json), methods=["GET"]),
+        Route("/docs", describing(docs), methods=["GET"]),
         Route("/admin/reload", reload, methods=["POST"]),
-        Route("/v2", server_metadata, methods=["GET"]),
+        Route("/v2", describing(server_metadata), methods=["GET"]),
         Route("/v2/health/live", live, methods=["GET"]),
         Route("/v2/health/ready", ready, methods=["GET"]),
-        Route("/v2/models/{name}", guarded(model_metadata), methods=["GET"]),
-        Route("/v2/models/{name}/versions/{version}", guarded(model_metadata), methods=["GET"]),
+        Route("/v2/models/{name}", describing(model_metadata), methods=["GET"]),
+        Route("/v2/models/{name}/versions/{version}", describing(model_metadata), methods=["GET"]),
         Route("/v2/models/{name}/ready", guarded(model_ready), methods=["GET"]),
         Route("/v2/models/{name}/versions/{version}/ready", guarded(model_ready), methods=["GET"]),
         Route("/v2/models/{name}/infer", scoring("infer", infer), methods=["POST"]),
@@ -219,6 +230,19 @@ async def _guarded(handler: Handler, request: Request) -> Response:
     except Exception as exc:  # noqa: BLE001 - a bug of ours or of the model: log it, answer 500
         log.exception("scoring failed")
         return _error(500, f"internal error: {type(exc).__name__}: {exc}")
+
+
+MAX_REQUEST_ID_CHARS = 128
+"""An `X-Request-Id` header is kept to this many characters (it is echoed and logged)."""
+
+
+def _request_id(request: Request) -> str | None:
+    """The client's `X-Request-Id`, cut to `MAX_REQUEST_ID_CHARS` printable characters."""
+    given = request.headers.get("x-request-id")
+    if not given:
+        return None
+    kept = "".join(c for c in given[:MAX_REQUEST_ID_CHARS] if c.isprintable())
+    return kept or None
 
 
 def _check_version(service: ScoringService, name: str, version: str | None) -> None:

@@ -45,7 +45,7 @@ class EndpointClient:
 
     def get(self, path: str) -> tuple[int, Any]:
         try:
-            response = self._http.get(path)
+            response = self._http.get(path, headers={"x-api-key": self._api_key} if self._api_key else {})
         except httpx.HTTPError as exc:
             raise EndpointError(f"GET {self.url}{path}: {exc}") from None
         return response.status_code, _body(response)

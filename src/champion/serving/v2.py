@@ -281,9 +281,28 @@ def _label_datatype(model: LoadedModel) -> str:
     return "INT64" if all(isinstance(c, int) and not isinstance(c, bool) for c in model.classes) else "BYTES"
 
 
+MAX_ID_CHARS = 128
+"""Longest request `id` (it is echoed and logged)."""
+
+
 def _optional_str(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    raise InputError(f"'id' must be a string, got {show(value)}")
+        value = str(value)
+    if value is None:
+        return value
+    if not isinstance(value, str):
+        raise InputError(f"'id' must be a string, got {_json_kind(value)}")
+    if len(value) > MAX_ID_CHARS:
+        raise InputError(f"'id' holds {len(value):,} characters; the limit is {MAX_ID_CHARS}")
+    return value
+
+
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, in JSON's words (never its Python repr)."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, bool):
+        return "a boolean"
+    return type(value).__name__
