@@ -449,3 +449,22 @@ def test_a_build_against_a_tampered_champion_exits_2_naming_the_way_out(make_pro
     refused = cli("build", "-p", str(root), "-q")
     assert refused.code == 2 and "changed since training" in refused.stderr
     assert "--replace-broken-champion" in refused.stderr
+
+
+def scored(metrics: str) -> float:
+    return sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+               if line.startswith('champion_requests_total{') and 'route="score"' in line and 'status="200"' in line)
+
+
+def test_metrics_of_a_two_worker_endpoint_count_every_worker(spam) -> None:  # type: ignore[no-untyped-def]
+    """Found: with `workers > 1`, each scrape of /metrics showed one random worker."""
+    root, url = spam["root"], spam["url"]
+    assert cli("up", "production", "-p", str(root)).code == 0
+    try:
+        for i in range(40):  # a new connection each: both workers take some
+            assert httpx.post(url + "/score", json={"data": [COMMENTS[i % 4]]}, trust_env=False).status_code == 200
+        scrapes = [httpx.get(url + "/metrics", trust_env=False).text for _ in range(8)]
+        assert [scored(m) for m in scrapes] == [40.0] * 8
+        assert scrapes[0].count("champion_model_version{") == 2  # one per live worker
+    finally:
+        down(root)

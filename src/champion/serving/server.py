@@ -15,11 +15,13 @@ import json
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
@@ -28,6 +30,7 @@ from champion.errors import EndpointError
 from champion.project import Project
 from champion.serving.log_loader import LoaderProcess
 from champion.serving.log_spool import SEGMENT_SUFFIX, spool_dir
+from champion.serving.metrics import METRICS_DIR, MULTIPROCESS_ENV
 from champion.serving.workers import endpoint_dir
 from champion.startup import log_to_stderr, quiet_library_warnings
 
@@ -92,6 +95,7 @@ def serve(project: Project, where: Binding) -> None:
             if where.workers == 1:
                 run_worker(str(project.root), where.environment, where.host, where.port)
             else:
+                _share_metrics(folder)
                 _supervise(project, where)
         finally:
             if loader is not None:  # after the workers: it loads what they wrote last
@@ -156,6 +160,7 @@ def _supervise(project: Project, where: Binding) -> None:
                 if not process.is_alive() and not stopping:
                     logging.getLogger("champion.serving").error(
                         "worker %s exited with %s; starting another", process.pid, process.exitcode)
+                    _forget_worker_metrics(process.pid)
                     time.sleep(_RESTART_PAUSE)
                     workers[i] = start()
     finally:
@@ -168,6 +173,23 @@ def _supervise(project: Project, where: Binding) -> None:
             if process.is_alive():
                 process.kill()
                 process.join()
+
+
+def _share_metrics(folder: Path) -> None:
+    """Workers of one endpoint count into files in one folder (prometheus-client's
+    multiprocess mode), so `/metrics` of any worker shows the whole endpoint. Set before the
+    workers start: the client library picks its mode when it is imported."""
+    shared = folder / METRICS_DIR
+    shutil.rmtree(shared, ignore_errors=True)  # counts of an earlier run
+    shared.mkdir(parents=True)
+    os.environ[MULTIPROCESS_ENV] = str(shared)
+
+
+def _forget_worker_metrics(pid: int | None) -> None:
+    if pid is not None and os.environ.get(MULTIPROCESS_ENV):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)
 
 
 def _worker_socket(host: str, port: int) -> socket.socket:
