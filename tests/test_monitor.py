@@ -5,8 +5,7 @@ end-to-end story in test_story.py)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import base64
 import json
 import sys
 import threading
@@ -19,6 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from champion.monitoring.performance import estimate_classifier, realized_classifier
 from champion.pipelines.workspace import Workspace
@@ -129,12 +130,14 @@ def test_bad_window_and_unknown_environment_are_clear_errors(built: Path) -> Non
 
 
 class _Hook(BaseHTTPRequestHandler):
-    received: list[tuple[bytes, str | None]] = []
+    received: list[tuple[bytes, dict[str, str]]] = []
+    answers: list[int] = []
+    """Statuses to answer, in order (then 204)."""
 
     def do_POST(self) -> None:  # noqa: N802 - the standard library's name
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.received.append((body, self.headers.get("X-Champion-Signature")))
-        self.send_response(204)
+        self.received.append((body, {k.lower(): v for k, v in self.headers.items()}))
+        self.send_response(self.answers.pop(0) if self.answers else 204)
         self.end_headers()
 
     def log_message(self, *args: Any) -> None:
@@ -144,7 +147,7 @@ class _Hook(BaseHTTPRequestHandler):
 @pytest.fixture
 def webhook() -> Iterator[str]:
     server = HTTPServer(("127.0.0.1", 0), _Hook)
-    _Hook.received = []
+    _Hook.received, _Hook.answers = [], []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/hook"
@@ -163,15 +166,28 @@ def test_alerts_reach_a_signed_webhook_and_a_command(built: Path, webhook: str, 
         "[models.spam.monitoring.alerts]\nlog = true",
         f"[models.spam.monitoring.alerts]\nlog = true\nwebhook_url = {json.dumps(webhook)}\n"
         f"command = {json.dumps([sys.executable, '-c', script])}"))
-    monkeypatch.setenv("CHAMPION_WEBHOOK_SECRET", "s3cret")
+    secret = "whsec_" + base64.b64encode(b"a key of thirty-two bytes, random").decode()
+    monkeypatch.setenv("CHAMPION_WEBHOOK_SECRET", secret)
+    _Hook.answers = [503, 503]  # the first alert gets through on its third try
     try:
         document = monitor(built, "--window", "500")
     finally:
         config.write_text(original)
     assert document["alerts"]
     assert all(d["ok"] for d in document["deliveries"]), document["deliveries"]
-    body, signature = _Hook.received[0]
-    assert signature == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    first = next(d for d in document["deliveries"] if d["sink"] == "webhook")
+    assert first["attempts"] == 3 and first["status"] == 204
+    tries = [headers for _, headers in _Hook.received[:3]]
+    assert {h["webhook-id"] for h in tries} == {first["message_id"]}  # one id across retries
+    # The reference implementation of Standard Webhooks accepts what champion sent.
+    body, headers = _Hook.received[2]
+    assert Webhook(secret).verify(body, headers) == json.loads(body)
+    with pytest.raises(WebhookVerificationError):  # altered, or replayed long after: refused
+        Webhook(secret).verify(body.replace(b"spam", b"eggs"), headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret).verify(body, {**headers, "webhook-timestamp": str(int(headers["webhook-timestamp"]) - 3600)})
+    recorded = cli("alerts", "spam", "-p", str(built), "--json").json()
+    assert any(r["message_id"] == first["message_id"] and r["attempts"] == 3 and r["ok"] for r in recorded)
     sent = json.loads(body)
     assert sent["model"] == "spam" and sent["kind"] == document["alerts"][0]["kind"] and sent["report"]
     assert json.loads(captured.read_bytes())["kind"] in {a["kind"] for a in document["alerts"]}
@@ -183,14 +199,32 @@ def test_a_failing_sink_is_reported_not_fatal(built: Path) -> None:
     original = config.read_text()
     config.write_text(original.replace("[models.spam.monitoring.alerts]\nlog = true",
                                        "[models.spam.monitoring.alerts]\nlog = true\n"
-                                       "webhook_url = \"http://127.0.0.1:9/nothing-listens\""))
+                                       "webhook_url = \"http://127.0.0.1:9/nothing-listens\"\n"
+                                       "webhook_attempts = 3\nwebhook_backoff_seconds = 0.01"))
     try:
         document = monitor(built, "--window", "500")
     finally:
         config.write_text(original)
     failed = [d for d in document["deliveries"] if d["sink"] == "webhook"]
-    assert failed and not failed[0]["ok"] and failed[0]["error"]
+    assert failed and not failed[0]["ok"] and failed[0]["error"] and failed[0]["attempts"] == 3
     assert any(d["ok"] for d in document["deliveries"] if d["sink"] == "log")
+
+
+def test_a_webhook_that_refuses_an_alert_is_not_asked_again(built: Path, webhook: str) -> None:
+    log_traffic(built, _frame(built, "retraining"), start=time.time() - 20)
+    config = built / "champion.toml"
+    original = config.read_text()
+    config.write_text(original.replace("[models.spam.monitoring.alerts]\nlog = true",
+                                       f"[models.spam.monitoring.alerts]\nlog = false\nwebhook_url = {json.dumps(webhook)}"))
+    _Hook.answers = [400] * 20
+    try:
+        document = monitor(built, "--window", "500")
+    finally:
+        config.write_text(original)
+    deliveries = document["deliveries"]
+    assert deliveries and all(not d["ok"] and d["attempts"] == 1 and d["status"] == 400 for d in deliveries)
+    assert len(_Hook.received) == len(deliveries)
+    assert "answered 400" in " ".join(cli("alerts", "spam", "-p", str(built)).stdout.split())
 
 
 def test_the_estimate_holds_its_interval_on_calibrated_probabilities() -> None:

@@ -115,9 +115,16 @@ class AlertSettings(_Settings):
     log: bool = True
     """Append every alert to `.champion/alerts.log` (JSON lines)."""
     webhook_url: str | None = None
-    """POST each alert as JSON here, signed with HMAC-SHA256 in `X-Champion-Signature`."""
+    """POST each alert as JSON here, the Standard Webhooks way: `webhook-id` (the same for
+    every retry of one alert), `webhook-timestamp` and `webhook-signature` (`v1,` + base64
+    HMAC-SHA256 of `id.timestamp.body`), so a receiver can verify it and refuse replays."""
     webhook_secret_env: str = "CHAMPION_WEBHOOK_SECRET"
-    """Environment variable holding the webhook's HMAC key (unsigned when unset or empty)."""
+    """Environment variable holding the webhook's key: `whsec_` + base64 (Standard Webhooks),
+    or any other text, used as its UTF-8 bytes. Unsigned when unset or empty."""
+    webhook_attempts: Annotated[int, Field(ge=1, le=10)] = 4
+    """Tries per alert: a connection error, a timeout, a 429 or a 5xx is tried again after
+    `webhook_backoff_seconds`, then twice as long each time; another 4xx is not."""
+    webhook_backoff_seconds: Annotated[float, Field(ge=0, le=300)] = 1.0
     command: list[str] | None = None
     """Run this command for each alert, the alert's JSON on its standard input."""
     retrain_on: list[AlertKind] = Field(default_factory=lambda: list[AlertKind](["performance", "estimated_performance"]))

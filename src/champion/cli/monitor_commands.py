@@ -122,3 +122,32 @@ def _predictions(prediction: dict[str, Any] | None) -> None:
         console.print("class shares (golden set -> now): " + ", ".join(
             f"{escape(k)} {reference.get(k, 0):.0%} -> {current.get(k, 0):.0%}"
             for k in dict.fromkeys([*reference, *current])))
+
+
+@app.command()
+def alerts(
+    model: ModelArg = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many deliveries to show.")] = 20,
+    project: ProjectOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """Alerts sent to each sink (log, webhook, command), newest first: whether they arrived,
+    after how many tries, and the webhook's message id (`webhook-id`) and answer."""
+    with handled(as_json, lambda: log_dir(project)):
+        ws = workspace(project)
+        name = ws.project.model_name(model) if model or ws.project.default_model() else None
+        rows = ws.state.deliveries(name, limit)
+        if as_json:
+            render.print_json(rows)
+            return
+        if not rows:
+            render.console.print("no alerts delivered yet (`champion monitor` sends them)")
+            return
+        table = Table("at (UTC)", "model", "environment", "kind", "sink", "result", "tries", "detail")
+        for row in rows:
+            result = "[green]delivered[/]" if row["ok"] else "[red]failed[/]"
+            detail = row["error"] or (f"{row['status']} {row['message_id']}" if row["message_id"] else "")
+            table.add_row(str(row["at"])[:19].replace("T", " "), escape(str(row["model"])),
+                          escape(str(row["environment"])), str(row["kind"]), str(row["sink"]), result,
+                          str(row["attempts"]), escape(str(detail)))
+        render.console.print(table)

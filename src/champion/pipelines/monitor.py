@@ -65,6 +65,7 @@ def monitor(ws: Workspace, model: str, environment: str | None = None, window: s
                    "generated_at": document["generated_at"]}
         document["deliveries"] = deliver(document["alerts"], context, settings.alerts,
                                          ws.project.state_dir / "alerts.log")
+        ws.state.record_deliveries(model, environment, document["deliveries"])
     with progress.step("writing the report"):
         from champion.monitoring.html_report import render_html
 

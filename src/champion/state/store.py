@@ -75,6 +75,23 @@ alias_intents = Table(
 """Alias moves begun and not yet recorded: written before the alias moves, replaced by the
 history row after, so a process killed in between leaves a trace the next command settles."""
 
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model", String(200), nullable=False, index=True),
+    Column("environment", String(100), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("sink", String(20), nullable=False),
+    Column("kind", String(50), nullable=False),
+    Column("ok", Integer, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("message_id", String(64), nullable=True),
+    Column("status", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+)
+"""Every alert sent to every sink: whether it arrived, after how many tries."""
+
 
 class StateError(ChampionError):
     """The state store failed."""
@@ -202,6 +219,27 @@ class StateStore:
             return [AliasMove(r.model, r.alias, r.from_version, r.to_version, _utc(r.at), r.actor,
                               r.reason, r.run_id)
                     for r in connection.execute(query.order_by(alias_moves.c.id))]
+
+    # ---- alert deliveries -------------------------------------------------------------------
+    def record_deliveries(self, model: str, environment: str, deliveries: list[dict[str, object]]) -> None:
+        if not deliveries:
+            return
+        at = now()
+        with self._write() as connection:
+            connection.execute(insert(alert_deliveries), [
+                {"model": model, "environment": environment, "at": at, "sink": d["sink"], "kind": d["kind"],
+                 "ok": int(bool(d["ok"])), "attempts": d.get("attempts", 1), "message_id": d.get("message_id"),
+                 "status": d.get("status"), "error": d.get("error")} for d in deliveries])
+
+    def deliveries(self, model: str | None = None, limit: int = 50) -> list[dict[str, object]]:
+        """The latest alert deliveries, newest first."""
+        query = select(alert_deliveries).order_by(alert_deliveries.c.id.desc()).limit(limit)
+        if model is not None:
+            query = query.where(alert_deliveries.c.model == model)
+        with self.engine.connect() as connection:
+            return [{"model": r.model, "environment": r.environment, "at": _utc(r.at).isoformat(), "sink": r.sink,
+                     "kind": r.kind, "ok": bool(r.ok), "attempts": r.attempts, "message_id": r.message_id,
+                     "status": r.status, "error": r.error} for r in connection.execute(query)]
 
     def _write(self) -> AbstractContextManager[Connection]:
         return transaction(self.engine, "writing to the state store")
