@@ -65,6 +65,29 @@ def wait(process: subprocess.Popen[bytes], timeout: float) -> int | None:
     return process.poll()
 
 
+def stop_orphan(pid: int, timeout: float = 10.0) -> bool:
+    """Stop the process group of a job whose agent died (not our child: no wait, only
+    polling); True if it was still running."""
+    if not _group_alive(pid):
+        return False
+    _signal_group(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _group_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    _signal_group(pid, signal.SIGKILL)
+    return True
+
+
+def _group_alive(pid: int) -> bool:
+    try:
+        os.killpg(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _signal_group(pid: int, signum: int) -> None:
     try:
         os.killpg(pid, signum)

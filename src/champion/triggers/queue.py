@@ -12,6 +12,7 @@ from pathlib import Path
 
 from champion.state.jobs import Job, JobStore, TriggerKind
 from champion.triggers.jobs import JobProcess, JobResult
+from champion.triggers.process import stop_orphan
 
 
 @dataclass
@@ -87,8 +88,12 @@ class JobQueue:
         cancelled and queue their work again. Returns them."""
         stale = self.store.jobs("running")
         for job in stale:
+            # Its process may outlive the agent (its own session): stop it before the work is
+            # queued again, so two runs of one job never overlap.
+            stopped = job.pid is not None and stop_orphan(job.pid)
             self.store.finish(job.id, "cancelled", None,
-                              {"error": f"the agent stopped while the job ran (pid {job.pid})"})
+                              {"error": f"the agent stopped while the job ran (pid {job.pid}"
+                                        + ("; it was still running and was stopped)" if stopped else ")")})
             self.requeue(job)
         return stale
 
