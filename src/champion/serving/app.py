@@ -149,7 +149,9 @@ def create_app(service: ScoringService) -> Starlette:
         name = service.model_name(request.path_params["name"])
         slot = service.slots[name]
         wanted = request.path_params.get("version")
-        ok = slot.current is not None and (wanted is None or wanted == str(slot.current.version))
+        if wanted is not None and slot.current is not None and wanted != str(slot.current.version):
+            raise NotFoundError(f"{name} version {wanted} is not served here (serving version {slot.current.version})")
+        ok = slot.current is not None
         return ORJSONResponse({"name": name, "ready": ok}, status_code=200 if ok else 503)
 
     async def reload(request: Request) -> Response:
