@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import cli
 
 COMMANDS = ["init", "ingest", "train", "evaluate", "register", "build", "status", "history"]

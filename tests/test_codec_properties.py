@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
 import struct
+from datetime import datetime
 from typing import Any
 
 import numpy as np

@@ -30,12 +30,12 @@ import pytest
 from conftest import cli
 from serving_support import free_port, new_project, session_pids, set_environments
 
-from champion.pipelines.workspace import Workspace
 from champion.project import Project
 from champion.serving.loading import load_version
 from champion.serving.log_spool import FLUSH_SECONDS
 from champion.state.jobs import JobStore
 from champion.state.predictions import PredictionLog
+from champion.workspace import Workspace
 
 TRIALS = int(os.environ.get("CHAMPION_FAULT_TRIALS", "20"))
 SEED = int(os.environ.get("CHAMPION_FAULT_SEED", "2026"))

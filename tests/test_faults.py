@@ -15,10 +15,10 @@ import pytest
 from conftest import cli, cli_process
 from serving_support import free_port, get, new_project, post, session_pids, set_environments
 
-from champion.pipelines.workspace import Workspace
 from champion.project import Project
 from champion.state.predictions import PredictionLog
 from champion.state.store import AliasMove, now
+from champion.workspace import Workspace
 
 COMMENTS = ["Check out my channel and subscribe!!! http://example.com", "I love this song so much",
             "Free gift cards at my website", "2015 and still listening"]
@@ -277,7 +277,7 @@ def test_runs_and_versions_a_killed_build_left_are_shown_and_tidied(two) -> None
     died = subprocess.run([sys.executable, "-c", f"""
 import os, socket
 from pathlib import Path
-from champion.pipelines.workspace import Workspace
+from champion.workspace import Workspace
 from champion.project import Project
 import mlflow
 ws = Workspace(Project.open({str(root)!r}))

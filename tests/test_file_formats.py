@@ -21,7 +21,7 @@ from champion.config import ModelSettings, load_config
 from champion.data.dataset import assemble
 from champion.data.validation import FileProblems, read_data_file, read_header
 from champion.errors import ConfigError, DataError
-from champion.pipelines.feedback import read_feedback_file
+from champion.workspace.feedback import read_feedback_file
 
 SPAM_HEADER = ["COMMENT_ID", "AUTHOR", "DATE", "CONTENT", "CLASS"]
 SPAM_ROWS = [

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 from conftest import cli
 
-from champion.pipelines.workspace import Workspace
 from champion.project import Project
 from champion.serving.loading import load_version
+from champion.workspace import Workspace
 
 
 def project(tmp_path: Path, db: Path, series: pd.Series, frequency: str, extra: str = "") -> Path:

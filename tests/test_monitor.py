@@ -18,14 +18,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-
+from conftest import cli
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from champion.monitoring.performance import estimate_classifier, realized_classifier
-from champion.pipelines.workspace import Workspace
 from champion.project import Project
 from champion.state.predictions import LogRecord, row_key
-from conftest import cli
+from champion.workspace import Workspace
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,9 @@ import pytest
 from conftest import cli
 from serving_support import free_port, get, new_project, post, session_pids, set_environments
 
-from champion.pipelines.workspace import Workspace
 from champion.project import Project
 from champion.serving.loading import load_version
+from champion.workspace import Workspace
 
 COMMENTS = ["Check out my channel and subscribe!!! http://example.com", "I love this song so much",
             "Free gift cards at my website", "2015 and still listening"]

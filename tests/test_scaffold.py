@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 from conftest import cli
-from user_projects import integer_labels_parquet, series, string_labels_tsv, tabular_classifier, tabular_regressor
+from user_projects import (
+    integer_labels_parquet,
+    series,
+    string_labels_tsv,
+    tabular_classifier,
+    tabular_regressor,
+)
 
 
 def _init(tmp_path: Path, migrated_db: Path, file: Path, *options: str) -> tuple[Path, dict]:  # type: ignore[type-arg]

@@ -10,9 +10,9 @@ import pytest
 from conftest import cli
 from serving_support import free_port, get, new_project, post, set_environments
 
-from champion.pipelines.workspace import Workspace
 from champion.project import Project
 from champion.serving.loading import load_version
+from champion.workspace import Workspace
 
 
 @pytest.fixture(scope="module")

@@ -18,12 +18,11 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
-
 from conftest import cli, cli_process
 from serving_support import free_port, get, new_project, set_environments
 
-from champion.pipelines.workspace import Workspace
 from champion.project import Project
+from champion.workspace import Workspace
 
 NEW_VIDEOS = ("Youtube04-Eminem.csv", "Youtube05-Shakira.csv")
 

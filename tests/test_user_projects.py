@@ -193,8 +193,8 @@ def _wait_logged(root: Path, model: str, rows: int, timeout: float = 30.0) -> No
     """The log loader moves spooled rows into the store within about a second."""
     import time
 
-    from champion.pipelines.workspace import Workspace
     from champion.project import Project
+    from champion.workspace import Workspace
 
     log = Workspace(Project.open(root)).predictions
     deadline = time.monotonic() + timeout

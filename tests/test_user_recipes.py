@@ -125,8 +125,8 @@ def test_a_user_recipe_travels_with_its_model(make_project, tmp_path: Path) -> N
 
 
 def test_two_versions_of_one_module_load_side_by_side(make_project) -> None:  # type: ignore[no-untyped-def]
-    from champion.pipelines.workspace import Workspace
     from champion.project import Project
+    from champion.workspace import Workspace
 
     project = _user_project(make_project, RECIPE, "keywords:KeywordClassifier",
                             "def tokens(text):\n    return str(text).lower().split()\n")

@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from champion.config import CONFIG_FILE, ChampionConfig, EnvironmentSettings, ModelSettings, load_config
+from champion.config import (
+    CONFIG_FILE,
+    ChampionConfig,
+    EnvironmentSettings,
+    ModelSettings,
+    load_config,
+)
 from champion.errors import ConfigError, NotFoundError
 
 STATE_DIR = ".champion"

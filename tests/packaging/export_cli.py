@@ -8,10 +8,10 @@ either: it would make this folder shadow the `packaging` distribution on sys.pat
 from __future__ import annotations
 
 import typer
+from conftest import Result
 from typer.testing import CliRunner
 
 from champion.cli.export_commands import export_app
-from conftest import Result
 
 _app = typer.Typer(add_completion=False)
 

@@ -11,13 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import cli
+from export_cli import export
 
 from champion.errors import NotFoundError, UsageError
 from champion.packaging import docker as docker_export
 from champion.packaging import export_docker
 from champion.project import Project
-from conftest import cli
-from export_cli import export
 
 SERVE = ["champion", "serve", "production", "--project", "/srv/project", "--host", "0.0.0.0"]
 
@@ -31,7 +31,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, migrated_mlflow_db: Path) ->
     shutil.copyfile(migrated_mlflow_db, root / ".champion" / "mlflow.db")
     build = cli("build", "--project", str(root), "--json", "--quiet")
     assert build.code == 0, build.stderr
-    from champion.pipelines.workspace import Workspace
+    from champion.workspace import Workspace
 
     Workspace(Project.open(root)).registry.set_alias("spam", "production", build.json()["version"])
     # Things of this machine that must not travel.
@@ -144,8 +144,8 @@ def test_relocated_snapshot_serves_the_version(built: Path, tmp_path: Path, monk
     hidden = built.with_name("hidden")
     built.rename(hidden)
     try:
-        from champion.pipelines.workspace import Workspace
         from champion.serving.loading import load_version
+        from champion.workspace import Workspace
 
         loaded = load_version(Workspace(Project.open(out / "project")), "spam", 1)
         assert loaded.version == 1 and loaded.sha256

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from export_cli import export
 
 from champion.errors import NotFoundError
 from champion.packaging import export_k8s
 from champion.project import Project
-from export_cli import export
 
 
 def documents(path: Path) -> tuple[dict, dict]:  # type: ignore[type-arg]

@@ -23,7 +23,6 @@ configure_process()  # before anything heavy is imported
 from champion import __version__  # noqa: E402
 from champion.cli import render  # noqa: E402
 from champion.cli.errors import EXIT_REJECTED, Exit, handled  # noqa: E402
-from champion.errors import UsageError  # noqa: E402
 from champion.cli.options import (  # noqa: E402
     JsonOpt,
     ModelArg,
@@ -36,6 +35,7 @@ from champion.cli.options import (  # noqa: E402
     log_dir,
     workspace,
 )
+from champion.errors import UsageError  # noqa: E402
 from champion.project import Project  # noqa: E402
 
 app = typer.Typer(
@@ -112,7 +112,7 @@ def init(
 def _init_from_data(destination: Path, data: Path, target: str | None, time: str | None, model: str | None,
                     as_json: bool) -> None:
     from champion.pipelines.scaffold import scaffold
-    from champion.pipelines.workspace import Workspace
+    from champion.workspace import Workspace
 
     if target is None:
         raise UsageError("--data needs --target COLUMN: the column the model predicts")
@@ -338,10 +338,12 @@ def _show(document: dict, as_json: bool) -> None:  # type: ignore[type-arg]
         render.evaluation_summary(document)
 
 
+# isort: off
 from champion.cli import release_commands  # noqa: E402,F401  (registers its commands on `app`)
 from champion.cli import feedback_commands  # noqa: E402,F401  (registers `feedback` on `app`)
 from champion.cli import agent_commands  # noqa: E402,F401  (registers `agent` on `app`)
 from champion.cli import monitor_commands  # noqa: E402,F401  (registers `monitor` on `app`)
+# isort: on
 from champion.cli.export_commands import export_app  # noqa: E402
 
 app.add_typer(export_app, name="export")

@@ -1,5 +1,5 @@
 """`champion feedback`: actual values (ground truth) for logged predictions. The work is in
-`champion.pipelines.feedback`, which `POST /feedback` on the endpoint calls too."""
+`champion.workspace.feedback`, which `POST /feedback` on the endpoint calls too."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def feedback(
     file names the file, row and column, exits with 2 and stores nothing.
     """
     with handled(as_json, lambda: log_dir(project)):
-        from champion.pipelines.feedback import add_feedback, read_feedback_file
+        from champion.workspace.feedback import add_feedback, read_feedback_file
 
         ws = workspace(project)
         name = ws.project.model_name(model)

@@ -14,7 +14,7 @@ import typer
 from champion.project import STATE_DIR, Project
 
 if TYPE_CHECKING:
-    from champion.pipelines.workspace import Workspace
+    from champion.workspace import Workspace
 
 ProjectOpt = Annotated[
     Path, typer.Option("--project", "-p", envvar="CHAMPION_PROJECT",
@@ -40,7 +40,7 @@ RunOpt = Annotated[str, typer.Option("--run", help="MLflow run id of the challen
 
 def workspace(project: Path) -> Workspace:
     """The project in `project`, opened for work (stores open on first use)."""
-    from champion.pipelines.workspace import Workspace
+    from champion.workspace import Workspace
 
     return Workspace(Project.open(project))
 

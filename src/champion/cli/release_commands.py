@@ -11,8 +11,17 @@ from rich.markup import escape
 
 from champion.cli import render
 from champion.cli.app import app
-from champion.cli.options import JsonOpt, ModelArg, OutOpt, ProjectOpt, QuietOpt, ReplaceBrokenOpt, log_dir, workspace
 from champion.cli.errors import EXIT_CHECK_FAILED, EXIT_REJECTED, Exit, err_console, handled
+from champion.cli.options import (
+    JsonOpt,
+    ModelArg,
+    OutOpt,
+    ProjectOpt,
+    QuietOpt,
+    ReplaceBrokenOpt,
+    log_dir,
+    workspace,
+)
 from champion.errors import UsageError
 
 EnvArg = Annotated[str, typer.Argument(help="Environment from champion.toml, e.g. staging or production.")]

@@ -18,7 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from champion.evaluation.metrics import ClassifierScores, classification_metrics, forecast_metrics, scalar
+from champion.evaluation.metrics import (
+    ClassifierScores,
+    classification_metrics,
+    forecast_metrics,
+    scalar,
+)
 
 CLASSIFIER_METRICS = ["accuracy", "f1"]
 ERROR_METRICS = ["rmse", "mae"]

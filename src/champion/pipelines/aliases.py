@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from champion.errors import ConflictError
-from champion.pipelines.workspace import Workspace, actor
 from champion.state.store import AliasMove, now
+from champion.workspace import Workspace, actor
 
 CHAMPION = "champion"
 

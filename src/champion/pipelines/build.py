@@ -9,7 +9,7 @@ from champion.pipelines.evaluation import evaluate
 from champion.pipelines.progress import Progress, silent
 from champion.pipelines.registration import RegisterResult, register
 from champion.pipelines.training import train
-from champion.pipelines.workspace import Workspace
+from champion.workspace import Workspace
 
 
 def build(

@@ -7,7 +7,6 @@ it starts and removes it when it stops.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -16,10 +15,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from champion.errors import EndpointError
-from champion.pipelines.workspace import Workspace
 from champion.serving.client import EndpointClient
 from champion.serving.server import binding, read_endpoint
-from champion.serving.workers import endpoint_dir, pid_alive, request_reload
+from champion.serving.workers import endpoint_dir, request_reload
+from champion.workspace import Workspace
+from champion.workspace.processes import pid_alive, process_group, send_signal
 
 HEALTHY = "Healthy"
 
@@ -122,15 +122,15 @@ def stop(ws: Workspace, environment: str, timeout: float = 20.0) -> EndpointInfo
     running = read_endpoint(ws.project, environment)
     pid = int(running["pid"]) if running else None
     if pid is not None and pid_alive(pid):
-        own_group = _process_group(pid) == pid
-        _signal(pid, signal.SIGTERM, own_group)
+        own_group = process_group(pid) == pid
+        send_signal(pid, signal.SIGTERM, own_group)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and pid_alive(pid):
             time.sleep(0.1)
         if pid_alive(pid):
-            _signal(pid, signal.SIGKILL, own_group)
+            send_signal(pid, signal.SIGKILL, own_group)
         if own_group:  # workers of the group that outlived their supervisor
-            _signal(pid, signal.SIGKILL, True)
+            send_signal(pid, signal.SIGKILL, True)
     (endpoint_dir(ws.project, environment) / "endpoint.json").unlink(missing_ok=True)
     return info(ws, environment)
 
@@ -169,23 +169,6 @@ def wait_for_version(ws: Workspace, environment: str, model: str, version: int |
 def _served(health: dict[str, Any], model: str) -> str:
     entry = (health.get("models") or {}).get(model) or {}
     return f"version {entry.get('version')}"
-
-
-def _process_group(pid: int) -> int | None:
-    try:
-        return os.getpgid(pid)
-    except OSError:
-        return None
-
-
-def _signal(pid: int, signum: int, group: bool) -> None:
-    try:
-        if group:
-            os.killpg(pid, signum)
-        else:
-            os.kill(pid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _tail(path: Any, lines: int = 5) -> str:

@@ -18,7 +18,7 @@ from champion.pipelines.aliases import CHAMPION
 from champion.pipelines.golden_set import Answers, Split
 from champion.pipelines.progress import Progress, silent
 from champion.pipelines.training import TrainResult, write_json
-from champion.pipelines.workspace import Workspace
+from champion.workspace import Workspace
 
 EVALUATION_FILE = "evaluation.json"
 

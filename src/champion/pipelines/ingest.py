@@ -16,8 +16,8 @@ from champion.data.dataset import assemble, declared_files
 from champion.data.validation import ValidatedFile, identity_keys, read_data_file, refuse_links
 from champion.errors import UsageError
 from champion.pipelines.progress import Progress, silent
-from champion.pipelines.workspace import Workspace
 from champion.state.store import IngestedFile, now
+from champion.workspace import Workspace
 
 
 @dataclass

@@ -18,7 +18,7 @@ from champion.monitoring.report import build_report
 from champion.pipelines.alerts import deliver
 from champion.pipelines.progress import Progress, silent
 from champion.pipelines.training import write_json
-from champion.pipelines.workspace import Workspace
+from champion.workspace import Workspace
 
 HISTORY_WINDOWS = 10
 """The report's metrics over time span this many windows."""

@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from champion.errors import ChampionError, UnloadableModelError
+from champion.evaluation.policy import Verdict
 from champion.pipelines.aliases import CHAMPION, lock_name, move_alias_locked
 from champion.pipelines.evaluation import EVALUATION_FILE, EvaluationResult, evaluate
 from champion.pipelines.progress import Progress, silent
 from champion.pipelines.tidy import tidy_locked
 from champion.pipelines.training import TrainResult, write_json
-from champion.pipelines.workspace import Workspace
-from champion.evaluation.policy import Verdict
 from champion.registry.records import RunRecord
+from champion.workspace import Workspace
 
 
 @dataclass

@@ -14,10 +14,16 @@ from typing import Any
 
 from champion.errors import ChampionError, EndpointError, NotFoundError
 from champion.pipelines import endpoints
-from champion.pipelines.aliases import CHAMPION, lock_name, move_alias, move_alias_locked, settle_moves
+from champion.pipelines.aliases import (
+    CHAMPION,
+    lock_name,
+    move_alias,
+    move_alias_locked,
+    settle_moves,
+)
 from champion.pipelines.progress import Progress, silent
 from champion.pipelines.smoke import SmokeReport, smoke_test
-from champion.pipelines.workspace import Workspace
+from champion.workspace import Workspace
 
 
 @dataclass

@@ -9,7 +9,7 @@ from champion.pipelines.build import build
 from champion.pipelines.ingest import ingest
 from champion.pipelines.progress import Progress, silent
 from champion.pipelines.release import release as run_release
-from champion.pipelines.workspace import Workspace
+from champion.workspace import Workspace
 
 PROMOTED = ("FIRST_MODEL", "PROMOTE")
 

@@ -18,10 +18,10 @@ import numpy as np
 from champion.config import SmokeSettings
 from champion.pipelines import endpoints, golden_set
 from champion.pipelines.training import write_json
-from champion.pipelines.workspace import Workspace
 from champion.serving.client import EndpointClient
 from champion.serving.loaded import LoadedModel
 from champion.serving.loading import load_version
+from champion.workspace import Workspace
 
 SMOKE_FILE = "smoke-test.json"
 _CHUNK = 100

@@ -6,10 +6,10 @@ from typing import Any
 
 from champion.pipelines.tidy import leftovers
 from champion.pipelines.training import SIZE_PREFIX
-from champion.pipelines.workspace import Workspace
 from champion.state.jobs import JobStore
 from champion.state.store import AliasMove
 from champion.triggers.lock import agent_presence
+from champion.workspace import Workspace
 
 AGENT_JOBS_SHOWN = 10
 

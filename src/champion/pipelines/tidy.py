@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from champion.pipelines.aliases import lock_name, settle_moves
-from champion.pipelines.workspace import Workspace
-from champion.serving.workers import pid_alive
+from champion.workspace import Workspace
+from champion.workspace.processes import pid_alive
 
 ORPHAN_TAG = "champion.orphan"
 ORPHAN_REASON = "registered by a command that stopped before the version became champion"

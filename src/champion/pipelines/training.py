@@ -15,16 +15,21 @@ import numpy as np
 import pandas as pd
 
 from champion.errors import UsageError
-from champion.evaluation.metrics import ClassifierScores
+from champion.evaluation.metrics import ClassifierScores, RegressorScores
 from champion.evaluation.policy import resolve_policy
 from champion.monitoring import profile as profiles
 from champion.pipelines import golden_set
-from champion.evaluation.metrics import RegressorScores
-from champion.pipelines.golden_set import Answers, ClassificationSplit, ForecastSplit, RegressionSplit, Split
+from champion.pipelines.golden_set import (
+    Answers,
+    ClassificationSplit,
+    ForecastSplit,
+    RegressionSplit,
+    Split,
+)
 from champion.pipelines.progress import Progress, silent
-from champion.pipelines.workspace import Workspace, actor
 from champion.recipes.base import Forecaster, Recipe
 from champion.recipes.loader import build_recipe
+from champion.workspace import Workspace, actor
 
 METRIC_FILE = "metric.json"
 SIZE_PREFIX = "golden_set."  # run metrics that count rows or periods, not model quality

@@ -7,10 +7,10 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from mlflow.pyfunc import PythonModel
 import numpy as np
 import pandas as pd
 from mlflow.models import set_model
+from mlflow.pyfunc import PythonModel
 
 # MLflow warns when a PythonModel's predict has no type hints; the signature is explicit.
 warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")

@@ -26,7 +26,7 @@ from champion.registry.records import RunRecord
 from champion.serving.loaded import InputColumn, LoadedModel
 
 if TYPE_CHECKING:
-    from champion.pipelines.workspace import Workspace
+    from champion.workspace import Workspace
 
 log = logging.getLogger("champion.serving")
 

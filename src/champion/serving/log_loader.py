@@ -37,11 +37,18 @@ import orjson
 
 from champion.config import ModelSettings
 from champion.errors import ChampionError
-from champion.serving.log_spool import END_LINE, LOADED_SUFFIX, SEGMENT_SUFFIX, spool_dir, write_loaded
+from champion.serving.log_spool import (
+    END_LINE,
+    LOADED_SUFFIX,
+    SEGMENT_SUFFIX,
+    spool_dir,
+    write_loaded,
+)
 from champion.serving.prediction_log import VersionShape, classifier_rows, forecast_rows
-from champion.serving.workers import endpoint_dir, pid_alive
+from champion.serving.workers import endpoint_dir
 from champion.startup import log_to_stderr
 from champion.state.predictions import EncodedRow, PredictionLog, SpoolProgress
+from champion.workspace.processes import pid_alive
 
 log = logging.getLogger("champion.serving")
 
@@ -294,8 +301,10 @@ def _size(path: Path) -> int:
 # ---- the process --------------------------------------------------------------------------------
 def run(root: str, environment: str, stop: threading.Event) -> None:
     """Load the environment's spool until `stop` is set and the workers have ended."""
-    from champion.pipelines.workspace import Workspace
+    # Here, not at the top: the endpoint's supervisor imports this module for `LoaderProcess`
+    # and needs none of the data stack the workspace brings (pandas).
     from champion.project import Project
+    from champion.workspace import Workspace
 
     project = Project.open(root)
     settings = project.environment(environment)

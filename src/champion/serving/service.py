@@ -23,11 +23,13 @@ from champion.serving import inputs, v2
 from champion.serving.batching import Batcher
 from champion.serving.loaded import InputColumn, LoadedModel
 from champion.serving.loading import load_version, refreshed
-from champion.serving.metrics import ServingMetrics
 from champion.serving.log_spool import SpoolWriter, spool_dir
+from champion.serving.metrics import ServingMetrics
 from champion.serving.prediction_log import identity_kinds
 from champion.serving.workers import WorkerBoard, endpoint_dir, reload_stamp
 from champion.state.predictions import new_request_id
+from champion.workspace import Workspace
+from champion.workspace.feedback import add_feedback, parse_feedback_body
 
 log = logging.getLogger("champion.serving")
 
@@ -61,8 +63,6 @@ class ScoringService:
     """Serves the `alias` of every model of a project."""
 
     def __init__(self, project: Project, environment: str, settings: EnvironmentSettings) -> None:
-        from champion.pipelines.workspace import Workspace
-
         self.project = project
         self.environment = environment
         self.settings = settings
@@ -173,9 +173,7 @@ class ScoringService:
 
     async def feedback(self, name: str | None, payload: Any) -> dict[str, Any]:
         """`POST /feedback`: actual values for logged predictions of this environment (see
-        `champion.pipelines.feedback`; the same service as `champion feedback`)."""
-        from champion.pipelines.feedback import add_feedback, parse_feedback_body
-
+        `champion.workspace.feedback`; the same service as `champion feedback`)."""
         model = self.model_name(name)
 
         def store() -> dict[str, Any]:

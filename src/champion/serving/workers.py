@@ -13,25 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from champion.project import Project
+from champion.workspace.processes import pid_alive
 
 
 def endpoint_dir(project: Project, environment: str) -> Path:
     return project.state_dir / "endpoints" / environment
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether process `pid` runs; a zombie (exited, not yet reaped by its parent) does not."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True  # no /proc here: trust the signal check
 
 
 class WorkerBoard:

@@ -17,8 +17,8 @@ import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import chain
 from datetime import date, datetime
+from itertools import chain
 from typing import Any
 
 import numpy as np

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import hashlib
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager

@@ -16,7 +16,7 @@ from typing import Any
 
 from champion.state.jobs import Job, JobStatus
 from champion.triggers.incoming import move_processed, move_rejected
-from champion.triggers.process import read_text, spawn, stop, tail
+from champion.workspace.processes import read_text, spawn, stop, tail
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_REJECTED, EXIT_CHECK_FAILED = 0, 1, 2, 3, 4
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from champion.triggers.process import read_text, spawn, stop, tail, wait
+from champion.workspace.processes import read_text, spawn, stop, tail, wait
 
 MONITOR_TIMEOUT = 1800.0
 """Longest a monitor check may run before it is stopped and counted as failed (seconds)."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from champion.state.jobs import Job, JobStore, TriggerKind
 from champion.triggers.jobs import JobProcess, JobResult
-from champion.triggers.process import stop_orphan
+from champion.workspace.processes import stop_orphan
 
 
 @dataclass

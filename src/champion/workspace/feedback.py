@@ -23,8 +23,8 @@ from champion.config import ColumnSpec, ModelSettings
 from champion.data.cells import is_iso_time
 from champion.data.validation import read_data_file, read_header, refuse_links
 from champion.errors import DataError, InputError
-from champion.pipelines.workspace import Workspace
 from champion.state.predictions import FeedbackRecord, row_key
+from champion.workspace import Workspace
 
 REQUEST_ID, ROW = "request_id", "row"
 _BODY_EXAMPLE = '{"feedback": [{"request_id": "...", "row": 0, "actual": 1}]}'

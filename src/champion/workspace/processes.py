@@ -1,5 +1,6 @@
-"""Child processes of the agent: started at a lower CPU priority in their own session,
-output to files, stopped as a whole process group.
+"""Processes, in one place: whether one runs (`pid_alive`), signalling a process or its
+whole group, and the agent's child processes (started at a lower CPU priority in their own
+session, output to files, stopped as a whole process group).
 
 Pipelines never run inside the agent: a crash, a leak or a long fit stays in its own
 process, and the lower priority keeps the endpoints serving on a small machine.
@@ -91,6 +92,39 @@ def _group_alive(pid: int) -> bool:
 def _signal_group(pid: int, signum: int) -> None:
     try:
         os.killpg(pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` runs; a zombie (exited, not yet reaped by its parent) does not."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def process_group(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return None
+
+
+def send_signal(pid: int, signum: int, group: bool = False) -> None:
+    """Signal a process, or its whole process group; gone or not ours is not an error."""
+    try:
+        if group:
+            os.killpg(pid, signum)
+        else:
+            os.kill(pid, signum)
     except (ProcessLookupError, PermissionError):
         pass
 
