@@ -14,7 +14,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from champion.errors import (
+from champion.errors import (  # noqa: F401  (the exit codes are re-exported for the commands)
+    EXIT_BAD_INPUT,
+    EXIT_CHECK_FAILED,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_REJECTED,
     BrokenChampionError,
     ChampionError,
     ConfigError,
@@ -26,7 +31,6 @@ from champion.errors import (
     UsageError,
 )
 
-EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_REJECTED, EXIT_CHECK_FAILED = 0, 1, 2, 3, 4
 _BAD_INPUT = (BrokenChampionError, ConfigError, DataError, InputError, NotFoundError, RecipeError, UsageError)
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)

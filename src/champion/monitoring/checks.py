@@ -15,7 +15,7 @@ import numpy as np
 
 from champion.config import DriftTestSettings, ResolvedMonitoring
 from champion.monitoring import performance, text
-from champion.monitoring.drift import CategoryCounts, DriftTest, detector_for, distinct_count
+from champion.monitoring.drift import CategoryCounts, DriftResult, DriftTest, check_columns, detector_for, distinct_count
 from champion.monitoring.profile import OTHER, reference_values
 
 HISTOGRAM_BINS = 20
@@ -68,7 +68,7 @@ class Rows:
 def data_drift(profile: dict[str, Any], rows: Rows, settings: ResolvedMonitoring) -> dict[str, Any] | None:
     """Every profiled input column tested; `detected` when the drifted share reaches
     `drift_share` (Evidently's dataset drift)."""
-    columns = []
+    tested: list[tuple[str, dict[str, Any], list[Any], DriftTest, Any, bool]] = []
     for name, reference in profile["columns"].items():
         low = False
         if name in rows.inputs:
@@ -84,8 +84,16 @@ def data_drift(profile: dict[str, Any], rows: Rows, settings: ResolvedMonitoring
         test = settings.columns.get(name, DriftTestSettings())
         if test.method == "none":
             continue
-        entry = column_drift(name, reference, values, test)
-        columns.append(entry | {"evidence": "low", "rows": len(values)} if low else entry)
+        current = _current_values(reference["type"], values)
+        detector, fitted = _detector(reference["type"], test, reference)
+        tested.append((name, reference, current, detector, fitted, low))
+    # Every column at once (threads: numpy and scikit-learn release the GIL), the same call
+    # benchmarks/monitoring/drift_vs_evidently.py measures.
+    results = check_columns([(detector, fitted, current) for _, _, current, detector, fitted, _ in tested])
+    columns = []
+    for (name, reference, current, detector, _, low), result in zip(tested, results, strict=True):
+        entry = _column_entry(name, reference, current, detector, result)
+        columns.append(entry | {"evidence": "low", "rows": len(current)} if low else entry)
     if not columns:
         return None
     # A column tested on too few values is shown (a warning if it drifted) but has no vote.
@@ -97,13 +105,14 @@ def data_drift(profile: dict[str, Any], rows: Rows, settings: ResolvedMonitoring
             "evidence": _evidence(len(rows), settings.min_rows) or "low"}
 
 
-def column_drift(name: str, reference: dict[str, Any], values: list[Any], test: DriftTestSettings) -> dict[str, Any]:
-    kind = reference["type"]
+def _current_values(kind: str, values: list[Any]) -> list[Any]:
     current = [v for v in values if v is not None]
-    if kind == "numeric":
-        current = [float(v) for v in current if _is_number(v)]
-    detector = _detector(kind, test, reference)
-    result = detector.test(current)
+    return [float(v) for v in current if _is_number(v)] if kind == "numeric" else current
+
+
+def _column_entry(name: str, reference: dict[str, Any], current: list[Any], detector: DriftTest,
+                  result: DriftResult) -> dict[str, Any]:
+    kind = reference["type"]
     entry: dict[str, Any] = {"column": name, "type": kind, **result.as_dict()}
     if kind == "numeric":
         entry["plot"] = histogram(reference_values(reference), np.asarray(current, dtype=float))
@@ -120,14 +129,15 @@ def column_drift(name: str, reference: dict[str, Any], values: list[Any], test: 
     return entry
 
 
-def _detector(kind: str, test: DriftTestSettings, reference: dict[str, Any]) -> DriftTest:
+def _detector(kind: str, test: DriftTestSettings, reference: dict[str, Any]) -> tuple[DriftTest, Any]:
+    """The column's detector (not fitted yet) and the reference values it is fitted on."""
     distinct = reference.get("distinct") if kind == "numeric" else None
     detector = detector_for(kind, test.method, test.threshold, reference_rows=reference.get("rows"),  # type: ignore[arg-type]
                             distinct_values=distinct)
     fitted = reference_values(reference)
     if detector.method in ("chi2", "jensenshannon") and kind == "numeric":
         fitted = [str(v) for v in fitted]  # few distinct numbers: tested as categories
-    return detector.fit(fitted)
+    return detector, fitted
 
 
 # ---- predictions --------------------------------------------------------------------------

@@ -55,10 +55,6 @@ def serve_args(environment: str, workers: int | None = None) -> list[str]:
     return args
 
 
-def uses_embedded_registry(project: Project) -> bool:
-    """True when the registry is the default SQLite file under `.champion/`."""
-    return project.config.project.tracking_uri is None
-
 
 def files_under(folder: Path) -> list[str]:
     """Every file below `folder`, as sorted POSIX paths relative to it."""

@@ -17,7 +17,8 @@ from champion.pipelines import golden_set
 from champion.pipelines.aliases import CHAMPION
 from champion.pipelines.golden_set import Answers, Split
 from champion.pipelines.progress import Progress, silent
-from champion.pipelines.training import TrainResult, write_json
+from champion.pipelines.training import TrainResult
+from champion.workspace.documents import write_json
 from champion.workspace import Workspace
 
 EVALUATION_FILE = "evaluation.json"

@@ -17,7 +17,7 @@ from champion.monitoring.profile import PROFILE_FILE
 from champion.monitoring.report import build_report
 from champion.pipelines.alerts import deliver
 from champion.pipelines.progress import Progress, silent
-from champion.pipelines.training import write_json
+from champion.workspace.documents import write_json
 from champion.workspace import Workspace
 
 HISTORY_WINDOWS = 10

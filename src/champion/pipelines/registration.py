@@ -17,7 +17,8 @@ from champion.pipelines.aliases import CHAMPION, lock_name, move_alias_locked
 from champion.pipelines.evaluation import EVALUATION_FILE, EvaluationResult, evaluate
 from champion.pipelines.progress import Progress, silent
 from champion.pipelines.tidy import tidy_locked
-from champion.pipelines.training import TrainResult, write_json
+from champion.pipelines.training import TrainResult
+from champion.workspace.documents import write_json
 from champion.registry.records import RunRecord
 from champion.workspace import Workspace
 

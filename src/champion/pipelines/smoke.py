@@ -17,7 +17,7 @@ import numpy as np
 
 from champion.config import SmokeSettings
 from champion.pipelines import endpoints, golden_set
-from champion.pipelines.training import write_json
+from champion.workspace.documents import write_json
 from champion.serving.client import EndpointClient
 from champion.serving.loaded import LoadedModel
 from champion.serving.loading import load_version

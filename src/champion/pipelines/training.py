@@ -30,6 +30,7 @@ from champion.pipelines.progress import Progress, silent
 from champion.recipes.base import Forecaster, Recipe
 from champion.recipes.loader import build_recipe
 from champion.workspace import Workspace, actor
+from champion.workspace.documents import write_json
 
 METRIC_FILE = "metric.json"
 SIZE_PREFIX = "golden_set."  # run metrics that count rows or periods, not model quality
@@ -147,17 +148,6 @@ def reference_profile(ws: Workspace, model: str, data: Split, answers: Answers,
     target = settings.target
     return profiles.build_profile("forecasting", {target: ("numeric", data.series.reset_index(drop=True))},
                                   profiles.forecast_predictions(np.asarray(answers), size), metrics, size)
-
-
-def write_json(path: Path, document: dict[str, Any], also_to: Path | None = None) -> Path:
-    """Write `document` to `path` (and a copy into `also_to`, e.g. a CI artifact folder)."""
-    text = json.dumps(document, indent=2, default=str) + "\n"
-    for target in [path] + ([also_to / path.name] if also_to else []):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".partial")
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(target)
-    return (also_to / path.name) if also_to else path
 
 
 def _train_size(data: Split) -> str:

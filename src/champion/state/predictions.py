@@ -45,7 +45,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from champion.state.store import StateError, _engine
+from champion.state.store import StateError, engine_for
 
 __all__ = ["LOGGED_COLUMNS", "EncodedRow", "FeedbackRecord", "FeedbackResult", "LogRecord", "LoggedWindow",
            "PredictionLog", "SpoolProgress", "canonical", "new_request_id", "request_time", "row_key"]
@@ -286,7 +286,7 @@ class PredictionLog:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine = _engine(url)
+        self.engine = engine_for(url)
         self._classes_known: set[tuple[str, int]] = set()
         self._create_tables()
         # The INSERT is compiled once and run with plain tuples: SQLAlchemy's per-row

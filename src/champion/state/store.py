@@ -131,7 +131,7 @@ class StateStore:
     def __init__(self, url: str, lock_dir: Path) -> None:
         self.url = url
         self.lock_dir = lock_dir
-        self.engine = _engine(url)
+        self.engine = engine_for(url)
         try:
             if self.engine.dialect.name == "sqlite":
                 from filelock import FileLock
@@ -268,7 +268,8 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _engine(url: str) -> Engine:
+def engine_for(url: str) -> Engine:
+    """An engine for `url`; SQLite in WAL mode with a busy timeout (readers never block the writer)."""
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"timeout": 30})

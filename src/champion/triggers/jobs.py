@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from champion.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, EXIT_REJECTED
 from champion.state.jobs import Job, JobStatus
 from champion.triggers.incoming import move_processed, move_rejected
 from champion.workspace.processes import read_text, spawn, stop, tail
 
-EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_REJECTED, EXIT_CHECK_FAILED = 0, 1, 2, 3, 4
 
 
 def retrain_command(project_root: Path, job: Job, release: bool) -> list[str]:
