@@ -16,7 +16,8 @@ from pathlib import Path
 
 from champion.config import CONFIG_FILE, EnvironmentSettings
 from champion.errors import UsageError
-from champion.packaging import snapshot, source
+from champion.packaging import source
+from champion.registry import snapshot
 from champion.packaging.common import (
     READY_PATH,
     SERVE_ROOT,

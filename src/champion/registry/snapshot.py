@@ -1,4 +1,6 @@
-"""A consistent copy of the embedded MLflow store, relocated for another folder.
+"""A consistent copy of the embedded MLflow store, relocated for another folder (for the
+Docker export). It reads and rewrites MLflow's own tables, so it lives with the adapter: only
+`registry/` knows MLflow.
 
 MLflow records absolute artifact locations (`file:///.../.champion/artifacts/...`) in its
 tables. A copy served from another folder (e.g. `/srv/project` in an image) must point at
