@@ -15,13 +15,15 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from champion import __version__
 from champion.config import EnvironmentSettings
 from champion.errors import ChampionError, NotFoundError, UnavailableError
 from champion.project import Project
 from champion.serving import inputs, v2
 from champion.serving.batching import Batcher
-from champion.serving.loaded import InputColumn, LoadedModel
+from champion.serving.loaded import InputColumn, LoadedModel, Rows
 from champion.serving.loading import load_version, refreshed
 from champion.serving.log_spool import SpoolWriter, spool_dir
 from champion.serving.metrics import ServingMetrics
@@ -37,6 +39,30 @@ HEALTHY, TRANSITIONING, UNHEALTHY = "Healthy", "Transitioning", "Unhealthy"
 
 
 RETRY_CAP_SECONDS = 600.0
+
+
+@dataclass
+class ModelRequest:
+    """A scoring request once a codec (`/score` or v2) decoded it: rows for a classifier or a
+    regressor (with the identity columns sent beside them), steps for a forecaster."""
+
+    model: LoadedModel
+    request_id: str | None
+    rows: Rows | None = None
+    ids: Rows | None = None
+    steps: int | None = None
+    log: bool = True
+
+
+@dataclass
+class ModelAnswer:
+    """The model's answer, for a codec to encode: labels (classifier), values (regressor,
+    forecaster), probabilities (classifier), dates (forecaster)."""
+
+    request_id: str
+    values: np.ndarray
+    proba: np.ndarray | None
+    times: list[str] | None
 
 
 @dataclass
@@ -113,36 +139,27 @@ class ScoringService:
             raise UnavailableError(f"no version of {name} is served: {self._why_empty(name)}")
         return current
 
-    # ---- scoring --------------------------------------------------------------------------
+    # ---- scoring: one path, two codecs ---------------------------------------------------------
     async def score(self, name: str | None, payload: Any, request_id: str | None = None,
                     log: bool = True) -> dict[str, Any]:
         """The seeds' contract: `{"data": [...]}` -> `{"result": [...], ...}`. `log=False` keeps
         synthetic traffic (smoke tests, load tests) out of the prediction log."""
         started, at = time.perf_counter(), time.time()
         model = self.served(name)
-        request_id = request_id or new_request_id()
-        document: dict[str, Any] = {"model": model.name, "version": model.version, "request_id": request_id}
         if model.task == "forecasting":
-            steps = inputs.score_steps(payload)
-            times, values = await self.batcher.run(model.forecast, steps)
-            self.metrics.rows.labels(model.name).inc(steps)
-            if self.prediction_log is not None and log:
-                self.prediction_log.forecasted(model, request_id, at, started, times, values)
-            return {**document, "result": values.tolist(), "time": times}
-        rows, ids = inputs.score_rows_with_ids(model, payload, self.settings.max_batch_rows,
-                                               self._id_columns[model.name])
-        inputs.check_text_size(rows, self.settings.max_row_chars, self.settings.max_request_chars)
-        labels, proba = await self.batcher.predict(model, rows)
-        self.metrics.rows.labels(model.name).inc(len(labels))
-        if model.task == "regression":
-            values = labels.tolist()
-            if self.prediction_log is not None and log:
-                self.prediction_log.scored(model, request_id, at, started, rows, ids, values, None)
-            return {**document, "result": values}
-        result, probabilities = labels.tolist(), proba.tolist()  # for the answer and the log alike
-        if self.prediction_log is not None and log:
-            self.prediction_log.scored(model, request_id, at, started, rows, ids, result, probabilities)
-        return {**document, "result": result, "classes": model.classes, "probabilities": probabilities}
+            request = ModelRequest(model, request_id, steps=inputs.score_steps(payload), log=log)
+        else:
+            rows, ids = inputs.score_rows_with_ids(model, payload, self.settings.max_batch_rows,
+                                                   self._id_columns[model.name])
+            request = ModelRequest(model, request_id, rows=rows, ids=ids, log=log)
+        answer = await self.predict(request, started, at)
+        document: dict[str, Any] = {"model": model.name, "version": model.version, "request_id": answer.request_id}
+        if answer.times is not None:
+            return {**document, "result": answer.values.tolist(), "time": answer.times}
+        if answer.proba is None:
+            return {**document, "result": answer.values.tolist()}
+        return {**document, "result": answer.values.tolist(), "classes": model.classes,
+                "probabilities": answer.proba.tolist()}
 
     async def infer(self, name: str, body: bytes, header_length: str | None,
                     request_id: str | None = None) -> tuple[bytes, int | None, str]:
@@ -150,26 +167,42 @@ class ScoringService:
         request id it was logged under (the request's `id`, else `request_id`, else a new one)."""
         started, at = time.perf_counter(), time.time()
         model = self.served(name)
-        request = v2.parse_request(body, header_length)
-        request_id = request.id or request_id or new_request_id()
+        decoded = v2.parse_request(body, header_length)
+        request_id = decoded.id or request_id
         if model.task == "forecasting":
-            steps = v2.forecast_steps(request)
-            times, values = await self.batcher.run(model.forecast, steps)
-            tensors = v2.forecast_outputs(times, values)
-            if self.prediction_log is not None:
-                self.prediction_log.forecasted(model, request_id, at, started, times, values)
+            request = ModelRequest(model, request_id, steps=v2.forecast_steps(decoded))
         else:
-            rows = v2.classifier_rows(model, request, self.settings.max_batch_rows)
-            inputs.check_text_size(rows, self.settings.max_row_chars, self.settings.max_request_chars)
-            labels, proba = await self.batcher.predict(model, rows)
-            regression = model.task == "regression"
-            tensors = v2.regression_outputs(labels) if regression else v2.classifier_outputs(model, labels, proba)
-            if self.prediction_log is not None:
-                self.prediction_log.scored(model, request_id, at, started, rows, None, labels,
-                                           None if regression else proba)
-        self.metrics.rows.labels(model.name).inc(tensors[0].shape[0])
-        body, length = v2.response(model, request, tensors)
-        return body, length, request_id
+            request = ModelRequest(model, request_id, rows=v2.classifier_rows(model, decoded, self.settings.max_batch_rows))
+        answer = await self.predict(request, started, at)
+        if answer.times is not None:
+            tensors = v2.forecast_outputs(answer.times, answer.values)
+        elif answer.proba is None:
+            tensors = v2.regression_outputs(answer.values)
+        else:
+            tensors = v2.classifier_outputs(model, answer.values, answer.proba)
+        out, length = v2.response(model, decoded, tensors)
+        return out, length, answer.request_id
+
+    async def predict(self, request: ModelRequest, started: float, at: float) -> ModelAnswer:
+        """What both protocols share once decoded: the limits, the model's work (batched, in
+        pieces when large), the metrics, the prediction log."""
+        model = request.model
+        request_id = request.request_id or new_request_id()
+        log = self.prediction_log if request.log else None
+        if request.steps is not None:
+            times, values = await self.batcher.run(model.forecast, request.steps)
+            self.metrics.rows.labels(model.name).inc(request.steps)
+            if log is not None:
+                log.forecasted(model, request_id, at, started, times, values)
+            return ModelAnswer(request_id, values, None, times)
+        rows = request.rows or {}
+        inputs.check_text_size(rows, self.settings.max_row_chars, self.settings.max_request_chars)
+        labels, proba = await self.batcher.predict(model, rows)
+        self.metrics.rows.labels(model.name).inc(len(labels))
+        regression = model.task == "regression"
+        if log is not None:
+            log.scored(model, request_id, at, started, rows, request.ids, labels, None if regression else proba)
+        return ModelAnswer(request_id, labels, None if regression else proba, None)
 
     async def feedback(self, name: str | None, payload: Any) -> dict[str, Any]:
         """`POST /feedback`: actual values for logged predictions of this environment (see
