@@ -36,7 +36,7 @@ def champion(*args: str) -> subprocess.CompletedProcess[str]:
 def raw_fit_predict(project: Path) -> float:
     """Fit + predict of the build's own recipe on the build's own rows, imports excluded."""
     from champion.pipelines import golden_set
-    from champion.pipelines.workspace import Workspace
+    from champion.workspace import Workspace
     from champion.project import Project
     from champion.recipes.loader import build_recipe
 

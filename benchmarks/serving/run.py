@@ -338,7 +338,7 @@ def set_ports(toml: Path, ports: dict[str, int], workers: dict[str, int]) -> Non
 
 REGISTER = """
 import sys
-from champion.pipelines.workspace import Workspace
+from champion.workspace import Workspace
 from champion.project import Project
 ws = Workspace(Project.open(sys.argv[1]))
 print(ws.registry.register("spam", ws.registry.run(sys.argv[2]), {}).version)
@@ -522,7 +522,7 @@ class Bench:
 
     @functools.cached_property
     def workspace(self) -> Any:
-        from champion.pipelines.workspace import Workspace
+        from champion.workspace import Workspace
         from champion.project import Project
 
         workspace = Workspace(Project.open(self.project))

@@ -76,7 +76,7 @@ def setup(tmp: Path) -> tuple[Path, str]:
     assert done.returncode == 0, done.stderr
     trained = json.loads(champion(root, "train", "-q", "--json", "--param=C=0.5").stdout)
     sys.path.insert(0, str(REPO / "src"))
-    from champion.pipelines.workspace import Workspace
+    from champion.workspace import Workspace
     from champion.project import Project
 
     ws = Workspace(Project.open(root))
