@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "champion"
 LAYERS = [
     {"errors", "__init__"},  # one error hierarchy; the version
     {"config"},  # typed settings
-    {"project", "startup"},  # a project's folder and files; process set-up
+    {"project", "startup", "locks"},  # a project's folder and files; process set-up; locks
     {"data", "evaluation"},  # domain, pure
     {"recipes", "monitoring"},  # domain, on top of the metrics and tests
     {"registry", "state"},  # stores, each behind its adapter

@@ -22,13 +22,13 @@ os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 os.environ["DO_NOT_TRACK"] = "true"
 
 import mlflow  # noqa: E402
-from filelock import FileLock  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
 from mlflow.exceptions import MlflowException  # noqa: E402
 from mlflow.models import ModelSignature  # noqa: E402
 from mlflow.types import ColSpec, Schema  # noqa: E402
 
 from champion.errors import ChampionError, NotFoundError, RegistryError  # noqa: E402
+from champion.locks import file_lock  # noqa: E402
 from champion.recipes.base import Recipe  # noqa: E402
 from champion.recipes.source import load_saved, save_with_source  # noqa: E402
 from champion.registry.artifacts import folder_sha256  # noqa: E402
@@ -51,14 +51,14 @@ class ModelRegistry:
         self.artifact_root = artifact_root
         self.project_root = project_root
         """The project folder: a user's recipe source is copied from it into each model."""
-        self._init_lock = FileLock(str(lock_dir / "mlflow-init.lock"))
+        self._init_lock = lock_dir / "mlflow-init.lock"
         lock_dir.mkdir(parents=True, exist_ok=True)
         # The fluent API (start_run, log_model, download_artifacts) reads the global URI.
         mlflow.set_tracking_uri(tracking_uri)
         mlflow.set_registry_uri(tracking_uri)
         # Several processes may open a brand-new project at once: only one may run the
         # migrations, and creating the client (or any first call) is what runs them.
-        with self._init_lock, _translated("opening the MLflow store"):
+        with file_lock(self._init_lock, what="opening the MLflow store"), _translated("opening the MLflow store"):
             _create_sqlite_whole(tracking_uri, artifact_root)
             self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
             self.client.search_experiments(max_results=1)
@@ -69,7 +69,7 @@ class ModelRegistry:
         experiment = self.client.get_experiment_by_name(model)
         if experiment is not None:
             return str(experiment.experiment_id)
-        with self._init_lock, _translated("creating the experiment"):
+        with file_lock(self._init_lock, what="creating the experiment"), _translated("creating the experiment"):
             experiment = self.client.get_experiment_by_name(model)
             if experiment is not None:
                 return str(experiment.experiment_id)

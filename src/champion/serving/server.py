@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
-
 from champion.errors import EndpointError
+from champion.locks import try_lock
 from champion.project import Project
 from champion.serving.log_loader import LoaderProcess
 from champion.serving.log_spool import SEGMENT_SUFFIX, spool_dir
@@ -72,10 +71,8 @@ def serve(project: Project, where: Binding) -> None:
     """Run the endpoint in this process until SIGTERM/SIGINT."""
     folder = endpoint_dir(project, where.environment)
     folder.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(folder / "serve.lock"))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
+    lock = try_lock(folder / "serve.lock")
+    if lock is None:
         running = read_endpoint(project, where.environment) or {}
         raise EndpointError(f"the {where.environment} endpoint already runs (pid {running.get('pid', '?')}, "
                             f"{running.get('url', '')}); stop it with `champion down {where.environment}`") from None

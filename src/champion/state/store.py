@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from champion.errors import ChampionError
+from champion.locks import file_lock
 
 metadata = MetaData()
 
@@ -134,10 +135,7 @@ class StateStore:
         self.engine = engine_for(url)
         try:
             if self.engine.dialect.name == "sqlite":
-                from filelock import FileLock
-
-                lock_dir.mkdir(parents=True, exist_ok=True)
-                with FileLock(str(lock_dir / "state-init.lock")):  # concurrent first opens
+                with file_lock(lock_dir / "state-init.lock", what="opening the state store"):  # concurrent first opens
                     metadata.create_all(self.engine)
             else:
                 metadata.create_all(self.engine)
@@ -157,14 +155,8 @@ class StateStore:
                 finally:
                     connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
             return
-        from filelock import FileLock, Timeout
-
-        self.lock_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            with FileLock(str(self.lock_dir / f"{name}.lock"), timeout=timeout):
-                yield
-        except Timeout:
-            raise StateError(f"waited {timeout:.0f} s for lock {name!r}; is another champion stuck?") from None
+        with file_lock(self.lock_dir / f"{name}.lock", timeout, what=name):
+            yield
 
     # ---- ingested files -------------------------------------------------------------------
     def add_ingested(self, records: list[IngestedFile]) -> None:

@@ -1,4 +1,4 @@
-"""One agent per project: an exclusive `flock` on `.champion/agent/agent.lock`.
+"""One agent per project: the lock `.champion/agent/agent.lock` (`champion.locks`).
 
 The kernel drops the lock when the process ends, however it ends, so a crashed agent never
 blocks the next one. `agent.json` beside it says which process holds it.
@@ -6,7 +6,6 @@ blocks the next one. `agent.json` beside it says which process holds it.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import socket
@@ -14,9 +13,12 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+from filelock import FileLock
 
 from champion.errors import UsageError
+from champion.locks import is_held, try_lock
 from champion.project import Project
 
 LOCK_FILE = "agent.lock"
@@ -33,42 +35,39 @@ class AgentLock:
 
     def __init__(self, project: Project) -> None:
         self.folder = agent_dir(project)
-        self._file: IO[str] | None = None
+        self._lock: FileLock | None = None
 
     def acquire(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        file = open(self.folder / LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115 (held until release)
-        if not _try_exclusive(file):
-            file.close()
+        lock = _try_exclusive(self.folder / LOCK_FILE)
+        if lock is None:
             holder = _read_info(self.folder)
             who = (f" (pid {holder.get('pid')} on {holder.get('host')}, since {holder.get('started_at')})"
                    if holder else "")
             raise UsageError(f"another champion agent is running for this project{who}; "
                              "stop it first (SIGTERM) or use its queue") from None
-        self._file = file
+        self._lock = lock
         info = {"pid": os.getpid(), "host": socket.gethostname(), "started_at": datetime.now(UTC).isoformat()}
         (self.folder / INFO_FILE).write_text(json.dumps(info), encoding="utf-8")
 
     def release(self) -> None:
-        if self._file is None:
+        if self._lock is None:
             return
         (self.folder / INFO_FILE).unlink(missing_ok=True)
-        fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
-        self._file.close()
-        self._file = None
+        self._lock.release()
+        self._lock = None
 
 
-def _try_exclusive(file: IO[str], attempts: int = 10) -> bool:
+def _try_exclusive(path: Path, attempts: int = 10) -> FileLock | None:
     # `champion status` probes the lock with a shared lock for an instant: retry briefly so
     # that probe never makes a starting agent think another one runs.
     for attempt in range(attempts):
-        try:
-            fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except OSError:
-            if attempt + 1 < attempts:
-                time.sleep(0.1)
-    return False
+        lock = try_lock(path)
+        if lock is not None:
+            return lock
+        if attempt + 1 < attempts:
+            time.sleep(0.1)
+    return None
 
 
 @dataclass(frozen=True)
@@ -84,17 +83,10 @@ class AgentPresence:
 def agent_presence(project: Project) -> AgentPresence:
     """Probe the lock (a shared lock succeeds only when no agent holds it)."""
     folder = agent_dir(project)
-    path = folder / LOCK_FILE
-    if not path.exists():
+    if not is_held(folder / LOCK_FILE):
         return AgentPresence(False, None, None, None)
-    with open(path, encoding="utf-8") as file:
-        try:
-            fcntl.flock(file.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError:
-            info = _read_info(folder)
-            return AgentPresence(True, info.get("pid"), info.get("host"), info.get("started_at"))
-        fcntl.flock(file.fileno(), fcntl.LOCK_UN)
-    return AgentPresence(False, None, None, None)
+    info = _read_info(folder)
+    return AgentPresence(True, info.get("pid"), info.get("host"), info.get("started_at"))
 
 
 def _read_info(folder: Path) -> dict[str, Any]:
