@@ -11,13 +11,25 @@ from conftest import cli
 from pydantic import ValidationError
 
 from champion.evaluation.document import EvaluationDocument, schema
+from champion.serving import health
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "docs" / "schemas"
 
 
-def test_the_published_schema_is_the_one_the_code_makes() -> None:
-    published = json.loads((SCHEMAS / "evaluation.schema.json").read_text(encoding="utf-8"))
-    assert published == schema(), "run: python -m champion.evaluation.document > docs/schemas/evaluation.schema.json"
+@pytest.mark.parametrize(("name", "made", "module"), [("evaluation", schema, "champion.evaluation.document"),
+                                                     ("health", health.schema, "champion.serving.health")])
+def test_the_published_schemas_are_the_ones_the_code_makes(name: str, made, module: str) -> None:  # type: ignore[no-untyped-def]
+    published = json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
+    assert published == made(), f"run: python -m {module} > docs/schemas/{name}.schema.json"
+
+
+def test_a_health_document_that_breaks_the_contract_is_refused() -> None:
+    good = {"status": "Healthy", "environment": "production", "alias": "production", "pid": 7, "uptime_seconds": 1.0,
+            "models": {"spam": {"state": "Healthy", "alias": "production", "version": 2, "alias_version": 2}},
+            "workers": [{"pid": 7, "status": "Healthy", "models": {"spam": {"version": 2, "state": "Healthy"}}}]}
+    assert health.checked(good) is good
+    with pytest.raises(ValidationError):
+        health.checked({**good, "status": "Fine"})
 
 
 def test_build_evaluate_and_register_documents_follow_the_schema(make_project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -23,6 +23,7 @@ from champion.errors import ChampionError, NotFoundError, UnavailableError
 from champion.project import Project
 from champion.serving import inputs, v2
 from champion.serving.batching import Batcher
+from champion.serving.health import checked as health_checked
 from champion.serving.loaded import InputColumn, LoadedModel, Rows
 from champion.serving.loading import load_version, refreshed
 from champion.serving.log_spool import SpoolWriter, spool_dir
@@ -254,9 +255,9 @@ class ScoringService:
                     for n in self.slots)
         settled = not split and all(w.get("status") == HEALTHY for w in workers)
         status = TRANSITIONING if own == HEALTHY and not settled else own
-        return {"status": status, "environment": self.environment, "alias": self.alias,
-                "models": models, "workers": workers, "pid": self.board.pid,
-                "uptime_seconds": round(time.time() - self.started, 1)}
+        return health_checked({"status": status, "environment": self.environment, "alias": self.alias,
+                               "models": models, "workers": workers, "pid": self.board.pid,
+                               "uptime_seconds": round(time.time() - self.started, 1)})
 
     def metadata(self) -> dict[str, Any]:
         """`GET /metadata`: what is served, with the contract of each model."""
