@@ -3,11 +3,13 @@ stuck, no worker starved. Each test reproduces a finding first, then checks the 
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -156,6 +158,18 @@ def recipe_file(root: Path, version: int) -> Path:
     return next(p for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix == ".json")
 
 
+@contextlib.contextmanager
+def tampered(root: Path, version: int) -> Iterator[None]:
+    """Version `version`'s stored model changed (its hash no longer matches) for the block."""
+    stored = recipe_file(root, version)
+    original = stored.read_bytes()
+    stored.write_bytes(original + b" ")
+    try:
+        yield
+    finally:
+        stored.write_bytes(original)
+
+
 def alias(root: Path, name: str) -> int | None:
     return Workspace(Project.open(root)).registry.aliases("spam").get(name)
 
@@ -171,10 +185,7 @@ def test_a_deploy_killed_when_the_alias_moved_is_settled_shown_and_rolled_back(t
     history ended at 1 and `rollback` refused ("moved outside champion")."""
     root, url = two["root"], two["url"]
     assert cli("deploy", "production", "--version", "1", "-p", str(root), "-q").code == 0
-    stored = recipe_file(root, 2)
-    original = stored.read_bytes()
-    stored.write_bytes(original + b" ")
-    try:
+    with tampered(root, 2):
         deploying = subprocess.Popen([sys.executable, "-m", "champion", "deploy", "production", "--version", "2",
                                       "-p", str(root), "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
@@ -197,8 +208,6 @@ def test_a_deploy_killed_when_the_alias_moved_is_settled_shown_and_rolled_back(t
         assert back.code == 0, back.stderr
         assert back.json()["version"] == 1 and alias(root, "production") == 1
         assert history(root)[-2:] == [(1, 2), (2, 1)]
-    finally:
-        stored.write_bytes(original)
 
 
 def test_a_move_interrupted_between_alias_and_history_is_recorded_by_the_next_command(two) -> None:  # type: ignore[no-untyped-def]
@@ -227,10 +236,7 @@ def test_a_refused_version_is_retried_once_its_artifact_is_repaired(two) -> None
     `down`/`up`."""
     root, url = two["root"], two["url"]
     assert cli("deploy", "production", "--version", "1", "-p", str(root), "-q").code == 0
-    stored = recipe_file(root, 2)
-    original = stored.read_bytes()
-    stored.write_bytes(original + b" ")
-    try:
+    with tampered(root, 2):
         refused = cli("deploy", "production", "--version", "2", "-p", str(root))
         assert refused.code != 0 and "refused" in refused.stderr and alias(root, "production") == 1
         # Moved by hand (as a script might), the alias points at the broken version.
@@ -239,8 +245,6 @@ def test_a_refused_version_is_retried_once_its_artifact_is_repaired(two) -> None
         while "refused" not in (get(url, "/health").json()["models"]["spam"].get("note") or ""):
             assert time.monotonic() < deadline
             time.sleep(0.2)
-    finally:
-        stored.write_bytes(original)
     deadline = time.monotonic() + 30  # retried after 1, 2, 4 ... s: no restart, no deploy
     while post(url, "/score", json={"data": COMMENTS[:1]}).json()["version"] != 2:
         assert time.monotonic() < deadline, get(url, "/health").json()
@@ -254,16 +258,13 @@ def test_up_exits_4_for_an_endpoint_that_serves_nothing(two) -> None:  # type: i
     down(root)
     ws = Workspace(Project.open(root))
     ws.registry.set_alias("spam", "production", 2)
-    stored = recipe_file(root, 2)
-    original = stored.read_bytes()
-    stored.write_bytes(original + b" ")
     try:
-        started = cli("up", "production", "-p", str(root))
+        with tampered(root, 2):
+            started = cli("up", "production", "-p", str(root))
         assert started.code == 4
         said = " ".join(started.stderr.split())
         assert "production is Unhealthy" in said and "version 2 was refused" in said
     finally:
-        stored.write_bytes(original)
         ws.registry.set_alias("spam", "production", 1)
         down(root)
 
@@ -444,9 +445,8 @@ def test_files_handed_in_must_be_files_holding_no_nul(make_project, tmp_path: Pa
 def test_a_build_against_a_tampered_champion_exits_2_naming_the_way_out(make_project) -> None:  # type: ignore[no-untyped-def]
     root = make_project()
     assert cli("build", "-p", str(root), "-q").code == 0
-    stored = recipe_file(root, 1)
-    stored.write_bytes(stored.read_bytes() + b" ")
-    refused = cli("build", "-p", str(root), "-q")
+    with tampered(root, 1):
+        refused = cli("build", "-p", str(root), "-q")
     assert refused.code == 2 and "changed since training" in refused.stderr
     assert "--replace-broken-champion" in refused.stderr
 

@@ -45,33 +45,24 @@ ingested_files = Table(
     Column("added_at", DateTime(timezone=True), nullable=False),
 )
 
-alias_moves = Table(
-    "alias_moves",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("model", String(200), nullable=False, index=True),
-    Column("alias", String(100), nullable=False),
-    Column("from_version", Integer, nullable=True),
-    Column("to_version", Integer, nullable=True),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("actor", String(200), nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("run_id", String(64), nullable=True),
-)
+def _move_columns() -> list[Column]:  # type: ignore[type-arg]
+    """The columns of an alias move (new objects each call: a Column belongs to one table)."""
+    return [
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("model", String(200), nullable=False, index=True),
+        Column("alias", String(100), nullable=False),
+        Column("from_version", Integer, nullable=True),
+        Column("to_version", Integer, nullable=True),
+        Column("at", DateTime(timezone=True), nullable=False),
+        Column("actor", String(200), nullable=False),
+        Column("reason", Text, nullable=False),
+        Column("run_id", String(64), nullable=True),
+    ]
 
-alias_intents = Table(
-    "alias_intents",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("model", String(200), nullable=False, index=True),
-    Column("alias", String(100), nullable=False),
-    Column("from_version", Integer, nullable=True),
-    Column("to_version", Integer, nullable=True),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("actor", String(200), nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("run_id", String(64), nullable=True),
-)
+
+alias_moves = Table("alias_moves", metadata, *_move_columns())
+
+alias_intents = Table("alias_intents", metadata, *_move_columns())
 """Alias moves begun and not yet recorded: written before the alias moves, replaced by the
 history row after, so a process killed in between leaves a trace the next command settles."""
 
