@@ -39,7 +39,7 @@ def sign(message_id: str, timestamp: int, body: bytes, secret: str) -> str:
 
 
 def deliver(alerts: list[dict[str, Any]], context: dict[str, Any], settings: AlertSettings,
-            log_file: Path, sleep: Callable[[float], None] = time.sleep) -> list[dict[str, Any]]:
+            log_file: Path) -> list[dict[str, Any]]:
     """Send each alert (with `context`: model, environment, report path) to every sink;
     one delivery record per sink and alert: `{"sink", "kind", "ok", "error", "attempts",
     "message_id", "status"}` (the last two for the webhook)."""
@@ -51,14 +51,13 @@ def deliver(alerts: list[dict[str, Any]], context: dict[str, Any], settings: Ale
             deliveries.append(_attempt("log", alert, _append, log_file, body))
         if settings.webhook_url:
             secret = os.environ.get(settings.webhook_secret_env, "")
-            deliveries.append(_webhook(settings, alert, body, secret, sleep))
+            deliveries.append(_webhook(settings, alert, body, secret))
         if settings.command:
             deliveries.append(_attempt("command", alert, _run, settings.command, body))
     return deliveries
 
 
-def _webhook(settings: AlertSettings, alert: dict[str, Any], body: bytes, secret: str,
-             sleep: Callable[[float], None]) -> dict[str, Any]:
+def _webhook(settings: AlertSettings, alert: dict[str, Any], body: bytes, secret: str) -> dict[str, Any]:
     import httpx
 
     url = str(settings.webhook_url)
@@ -67,7 +66,7 @@ def _webhook(settings: AlertSettings, alert: dict[str, Any], body: bytes, secret
                               "attempts": 0, "message_id": message_id, "status": None}
     for attempt in range(settings.webhook_attempts):
         if attempt:
-            sleep(settings.webhook_backoff_seconds * 2 ** (attempt - 1))
+            time.sleep(settings.webhook_backoff_seconds * 2 ** (attempt - 1))
         record["attempts"] = attempt + 1
         timestamp = int(time.time())
         headers = {"Content-Type": "application/json", "User-Agent": "champion-alerts",

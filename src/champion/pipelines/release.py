@@ -68,7 +68,6 @@ def deploy(ws: Workspace, environment: str, model: str, version: int | None = No
                                 "or pass --version")
     ws.registry.version(model, version)  # NotFoundError for a version that does not exist
     with ws.state.lock(lock_name(model)):
-        settle_moves(ws, model)
         previous = ws.registry.aliases(model).get(alias)
         if previous != version:
             move_alias_locked(ws, model, alias, version, previous, reason or f"deploy to {environment}")

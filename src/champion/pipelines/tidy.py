@@ -33,10 +33,6 @@ class Leftovers:
     settled_moves: list[dict[str, Any]] = field(default_factory=list)
     deleted_versions: list[int] = field(default_factory=list)
 
-    @property
-    def empty(self) -> bool:
-        return not (self.interrupted_moves or self.dead_runs or self.orphan_versions)
-
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -44,10 +40,11 @@ class Leftovers:
 def leftovers(ws: Workspace, model: str) -> Leftovers:
     """What killed commands left of `model`, without changing anything."""
     found = Leftovers(model)
-    found.interrupted_moves = [m.as_dict() for _, m in ws.state.pending_moves(model)]
+    pending = [move for _, move in ws.state.pending_moves(model)]
+    found.interrupted_moves = [m.as_dict() for m in pending]
     found.dead_runs = [r.run_id for r in ws.registry.running_runs(model) if _process_gone(r.tags)]
     aliased = set(ws.registry.aliases(model).values())
-    ever = {m.to_version for m in ws.state.moves(model)} | {m.to_version for _, m in ws.state.pending_moves(model)}
+    ever = {m.to_version for m in ws.state.moves(model) + pending}
     found.orphan_versions = [v.version for v in ws.registry.versions(model)
                              if "champion.verdict" in v.tags and v.version not in aliased and v.version not in ever]
     return found

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from champion.serving.loaded import LoadedModel, Rows, row_count
+from champion.serving.loaded import LoadedModel, Rows, row_count, text_lengths
 
 BatchObserver = Callable[[int], None]
 
@@ -63,11 +63,14 @@ class Batcher:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="predict")
         self._observe = observe
 
-    async def predict(self, model: LoadedModel, rows: Rows) -> tuple[np.ndarray, np.ndarray]:
+    async def predict(self, model: LoadedModel, rows: Rows,
+                      chars: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Labels and probabilities of `rows`, computed by `model` (the version the request
-        was accepted with, even if a newer one is switched in meanwhile)."""
+        was accepted with, even if a newer one is switched in meanwhile). `chars`: the rows'
+        `text_lengths` when the caller has them already."""
         future: asyncio.Future[tuple[np.ndarray, np.ndarray]] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(model, rows, future, row_count(rows), _text_lengths(rows)))
+        lengths = text_lengths(rows) if chars is None else chars
+        self._queue.append(_Pending(model, rows, future, row_count(rows), lengths))
         if not self._running:
             self._running = True
             asyncio.get_running_loop().create_task(self._drain())
@@ -158,14 +161,3 @@ def _merge(pieces: list[tuple[_Pending, int, int]]) -> Rows:
         return {name: values[start:stop] for name, values in p.rows.items()}
     names = pieces[0][0].rows
     return {name: [v for p, start, stop in pieces for v in p.rows[name][start:stop]] for name in names}
-
-
-def _text_lengths(rows: Rows) -> list[int]:
-    """Characters of text per row, all columns together; [] when no column holds text."""
-    lengths: list[int] = []
-    for values in rows.values():
-        if not any(isinstance(v, str) for v in values):
-            continue
-        column = [len(v) if isinstance(v, str) else 0 for v in values]
-        lengths = column if not lengths else [a + b for a, b in zip(lengths, column, strict=True)]
-    return lengths

@@ -154,19 +154,16 @@ def _kind(value: Any) -> str:
             dict: "an object"}.get(type(value), type(value).__name__)
 
 
-def check_text_size(rows: Rows, max_row_chars: int, max_request_chars: int) -> None:
-    """`InputError` (413) when a row or the request holds more characters of text than allowed."""
-    per_row: list[int] = []
-    for values in rows.values():
-        lengths = [len(v) if isinstance(v, str) else 0 for v in values]
-        per_row = lengths if not per_row else [a + b for a, b in zip(per_row, lengths, strict=True)]
-    if not per_row:
+def check_text_size(lengths: list[int], max_row_chars: int, max_request_chars: int) -> None:
+    """`InputError` (413) when a row or the request holds more characters of text than
+    allowed (`lengths`: the rows' `text_lengths`)."""
+    if not lengths:
         return
-    longest = max(per_row)
+    longest = max(lengths)
     if longest > max_row_chars:
-        raise InputError(f"row {per_row.index(longest)} holds {longest:,} characters of text; the limit is "
+        raise InputError(f"row {lengths.index(longest)} holds {longest:,} characters of text; the limit is "
                          f"{max_row_chars:,} a row (max_row_chars)", too_large=True)
-    total = sum(per_row)
+    total = sum(lengths)
     if total > max_request_chars:
         raise InputError(f"the request holds {total:,} characters of text; the limit is {max_request_chars:,} "
                          "(max_request_chars): send fewer rows per request", too_large=True)

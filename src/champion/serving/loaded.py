@@ -132,6 +132,18 @@ def row_count(rows: Rows) -> int:
     return len(next(iter(rows.values()))) if rows else 0
 
 
+def text_lengths(rows: Rows) -> list[int]:
+    """Characters of text per row, all columns together; [] when no column holds text (the
+    request limits and the batcher's pieces are both measured in these)."""
+    lengths: list[int] = []
+    for values in rows.values():
+        if not any(isinstance(v, str) for v in values):
+            continue
+        column = [len(v) if isinstance(v, str) else 0 for v in values]
+        lengths = column if not lengths else [a + b for a, b in zip(lengths, column, strict=True)]
+    return lengths
+
+
 def _example_steps(example: Any) -> int:
     if isinstance(example, pd.DataFrame) and "steps" in example and len(example):
         return int(example["steps"].iloc[0])

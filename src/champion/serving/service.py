@@ -24,7 +24,7 @@ from champion.project import Project
 from champion.serving import inputs, v2
 from champion.serving.batching import Batcher
 from champion.serving.health import checked as health_checked
-from champion.serving.loaded import InputColumn, LoadedModel, Rows
+from champion.serving.loaded import InputColumn, LoadedModel, Rows, text_lengths
 from champion.serving.loading import load_version, refreshed
 from champion.serving.log_spool import SpoolWriter, spool_dir
 from champion.serving.metrics import ServingMetrics
@@ -197,8 +197,9 @@ class ScoringService:
                 log.forecasted(model, request_id, at, started, times, values)
             return ModelAnswer(request_id, values, None, times)
         rows = request.rows or {}
-        inputs.check_text_size(rows, self.settings.max_row_chars, self.settings.max_request_chars)
-        labels, proba = await self.batcher.predict(model, rows)
+        chars = text_lengths(rows)  # measured once: for the limits and for the batcher's pieces
+        inputs.check_text_size(chars, self.settings.max_row_chars, self.settings.max_request_chars)
+        labels, proba = await self.batcher.predict(model, rows, chars)
         self.metrics.rows.labels(model.name).inc(len(labels))
         regression = model.task == "regression"
         if log is not None:

@@ -44,14 +44,14 @@ def spawn(command: Sequence[str], stdout: Path, stderr: Path, cwd: Path,
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> int:
     """SIGTERM the process group, SIGKILL it after `timeout` seconds; returns the exit code."""
-    _signal_group(process.pid, signal.SIGTERM)
+    send_signal(process.pid, signal.SIGTERM, group=True)
     try:
         code = process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        _signal_group(process.pid, signal.SIGKILL)
+        send_signal(process.pid, signal.SIGKILL, group=True)
         code = process.wait()
     # Grandchildren left in the group (the leader exited first) go too.
-    _signal_group(process.pid, signal.SIGKILL)
+    send_signal(process.pid, signal.SIGKILL, group=True)
     return code
 
 
@@ -71,11 +71,11 @@ def stop_orphan(pid: int, timeout: float = 10.0) -> bool:
     polling); True if it was still running."""
     if not _group_alive(pid):
         return False
-    _signal_group(pid, signal.SIGTERM)
+    send_signal(pid, signal.SIGTERM, group=True)
     deadline = time.monotonic() + timeout
     while _group_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    _signal_group(pid, signal.SIGKILL)
+    send_signal(pid, signal.SIGKILL, group=True)
     return True
 
 
@@ -87,13 +87,6 @@ def _group_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _signal_group(pid: int, signum: int) -> None:
-    try:
-        os.killpg(pid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def pid_alive(pid: int) -> bool:
@@ -108,7 +101,7 @@ def pid_alive(pid: int) -> bool:
         with open(f"/proc/{pid}/stat", encoding="utf-8") as stat:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
-        return True
+        return True  # no /proc here: trust the signal check
 
 
 def process_group(pid: int) -> int | None:
