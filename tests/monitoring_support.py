@@ -12,6 +12,7 @@ import pandas as pd
 
 from champion.config import MonitoringSettings, ResolvedMonitoring, resolve_monitoring
 from champion.monitoring import profile as profiles
+from champion.monitoring.documents import MonitorReport, ReferenceProfile
 from champion.monitoring.performance import ERROR_METRICS, macro_f1
 from champion.monitoring.report import build_report
 
@@ -31,9 +32,15 @@ def window(inputs: dict[str, list[Any]], outputs: list[Any], actual: list[Any] |
 def report(profile: dict[str, Any], current: SimpleNamespace, settings: ResolvedMonitoring | None = None,
            task: str | None = None) -> dict[str, Any]:
     """The report of `current` against `profile`, read back from JSON as the monitor reads it."""
+    ReferenceProfile.model_validate(profile)
     stored = json.loads(json.dumps(profile))
     settings = settings or resolve_monitoring(MonitoringSettings(), task or profile["task"])
-    return build_report("m", "production", current, current, lambda version: stored, settings, str(len(current.outputs)))
+    document = build_report("m", "production", current, current, lambda version: stored, settings,
+                            str(len(current.outputs)))
+    # Every synthetic world's report keeps the published contract (the monitor adds the rest).
+    MonitorReport.model_validate({**document, "dropped_log_rows": 0, "report": "r.html", "json": "r.json",
+                                  "log": {"logged": 0, "labelled": 0, "dropped": 0, "oldest": None, "newest": None}})
+    return document
 
 
 # ---- a classifier of k classes over one number and one category ---------------------------

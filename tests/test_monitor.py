@@ -21,6 +21,7 @@ import pytest
 from conftest import cli
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from champion.monitoring.documents import MonitorReport, ReferenceProfile
 from champion.monitoring.performance import estimate_classifier, realized_classifier
 from champion.project import Project
 from champion.state.predictions import LogRecord, row_key
@@ -63,13 +64,17 @@ def log_traffic(root: Path, frame: pd.DataFrame, environment: str = "production"
 def monitor(root: Path, *args: str) -> dict[str, Any]:
     result = cli("monitor", "spam", "--project", str(root), "--json", *args)
     assert result.code == 0, result.stdout + result.stderr
-    return result.json()
+    document = result.json()
+    assert MonitorReport.model_validate(document) == MonitorReport.model_validate_json(
+        Path(document["json"]).read_text(encoding="utf-8"))  # printed and written: one document, one contract
+    return document
 
 
 def test_the_profile_is_stored_with_the_run(built: Path) -> None:
     ws = Workspace(Project.open(built))
     run_id = ws.registry.version("spam", 1).run_id
     profile = ws.registry.read_document(run_id, "profile.json")
+    ReferenceProfile.model_validate(profile)
     content = profile["columns"]["CONTENT"]
     assert content["type"] == "text" and content["rows"] == len(_frame(built, "initial"))
     assert len(content["sample"]) == content["rows"] and content["vocabulary"]

@@ -1,23 +1,17 @@
 """The evaluation document: what `champion evaluate`, `register` and `build` write to
 `evaluation.json` and print with `--json`, as a typed model. Its JSON Schema
-(`docs/schemas/evaluation.schema.json`, `python -m champion.evaluation.document`) is the
-contract for automation; the pipeline validates every document against it where it is made.
+(`docs/schemas/evaluation.schema.json`) is the contract for automation; the pipeline checks
+every document against it where it is made (`EvaluationDocument.checked`).
 """
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from champion.contract import Document
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class DecisionDocument(_Strict):
+class DecisionDocument(Document):
     """The test that decided: its statistic, p-value and the interval at `level`."""
 
     test: str
@@ -33,12 +27,12 @@ class DecisionDocument(_Strict):
     detail: str
 
 
-class ChallengerDocument(_Strict):
+class ChallengerDocument(Document):
     run_id: str
     metrics: dict[str, float]
 
 
-class ChampionDocument(_Strict):
+class ChampionDocument(Document):
     version: int
     run_id: str
     metrics: dict[str, float] | None = None
@@ -46,7 +40,7 @@ class ChampionDocument(_Strict):
     unloadable: str | None = None
 
 
-class EvaluationDocument(_Strict):
+class EvaluationDocument(Document):
     """A challenger judged against the champion on the same golden rows."""
 
     model: str
@@ -69,18 +63,3 @@ class EvaluationDocument(_Strict):
     evaluated_at: str
     data: dict[str, Any] | None = None
     """`build` adds the rows trained and evaluated on and the duplicates skipped."""
-
-
-def checked(document: dict[str, Any]) -> dict[str, Any]:
-    """`document`, after checking it against the contract (a `ValidationError` is our bug)."""
-    EvaluationDocument.model_validate(document)
-    return document
-
-
-def schema() -> dict[str, Any]:
-    return EvaluationDocument.model_json_schema()
-
-
-if __name__ == "__main__":
-    json.dump(schema(), sys.stdout, indent=2)
-    sys.stdout.write("\n")

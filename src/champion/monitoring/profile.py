@@ -1,7 +1,8 @@
 """Reference profiles: what monitoring keeps of a version's training data and predictions.
 
 Built once at training time and stored with the run (`profile.json`), so the monitor never
-re-reads raw training data. Compact: a uniform sample of at most `sample_size` values per
+re-reads raw training data. The document is `ReferenceProfile` (its schema:
+`docs/schemas/profile.schema.json`). Compact: a uniform sample of at most `sample_size` values per
 column (what the distribution tests are fitted on), category counts, text statistics and
 vocabulary, the predictions on the golden set, and the golden-set metrics.
 
@@ -24,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from champion.monitoring.documents import ReferenceProfile
 from champion.monitoring.drift import CategoryCounts, ColumnKind
 from champion.monitoring.text import text_profile
 
@@ -54,9 +56,10 @@ def build_profile(
     `predictions`: from `classifier_predictions`, `regression_predictions` or
     `forecast_predictions`."""
     rng = np.random.default_rng(seed)
-    return {"format": FORMAT, "task": task,
-            "columns": {name: _column(kind, values, sample_size, rng) for name, (kind, values) in columns.items()},
-            "predictions": predictions, "golden": {"metrics": dict(golden_metrics)}}
+    return ReferenceProfile.checked({
+        "format": FORMAT, "task": task,
+        "columns": {name: _column(kind, values, sample_size, rng) for name, (kind, values) in columns.items()},
+        "predictions": predictions, "golden": {"metrics": dict(golden_metrics)}})
 
 
 def classifier_predictions(classes: list[Any], positive: Any, proba: np.ndarray, labels: np.ndarray,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from champion.evaluation.document import checked
+from champion.evaluation.document import EvaluationDocument
 from champion.pipelines.evaluation import evaluate
 from champion.pipelines.progress import Progress, silent
 from champion.pipelines.registration import RegisterResult, register
@@ -30,7 +30,7 @@ def build(
     evaluation = evaluate(ws, model, trained.run_id, trained, progress, out_dir, replace_broken_champion)
     result = register(ws, model, trained.run_id, evaluation, trained, progress, out_dir, replace_broken_champion)
     data = trained.metric_document["data"]
-    result.document = checked({**result.document, "data": {
+    result.document = EvaluationDocument.checked({**result.document, "data": {
         "rows": data["rows"], "files": len(data["files"]), "duplicates_dropped": data["duplicates_dropped"],
         "duplicates_by_file": data["duplicates_by_file"], "duplicates": data["duplicates"]}})
     return result

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from champion.errors import BrokenChampionError, NotFoundError, RegistryError, UsageError
-from champion.evaluation.document import checked
+from champion.evaluation.document import EvaluationDocument
 from champion.evaluation.policy import Evidence, Verdict, decide, resolve_policy
 from champion.pipelines import golden_set
 from champion.pipelines.aliases import CHAMPION
@@ -91,7 +91,7 @@ def evaluate(
                    f"({policy.primary} {evidence.challenger[policy.primary]:.4f} on the golden set)"]
     if same_run:
         verdict, reasons = Verdict.REJECT, [f"run {run_id} is already the champion (version {champion_version})"]
-    document = checked(_document(model, run_id, policy.as_dict(), data, evidence, champion_doc, verdict, reasons))
+    document = EvaluationDocument.checked(_document(model, run_id, policy.as_dict(), data, evidence, champion_doc, verdict, reasons))
     file = write_json(ws.project.run_dir(run_id) / EVALUATION_FILE, document, out_dir)
     ws.registry.log_document(run_id, EVALUATION_FILE, document)
     ws.registry.set_run_tags(run_id, {"champion.verdict": verdict.value})

@@ -15,6 +15,7 @@ from champion.config import ModelSettings
 from champion.data.dataset import assemble, declared_files
 from champion.data.validation import ValidatedFile, identity_keys, read_data_file, refuse_links
 from champion.errors import UsageError
+from champion.pipelines.documents import IngestDocument
 from champion.pipelines.progress import Progress, silent
 from champion.state.store import IngestedFile, now
 from champion.workspace import Workspace
@@ -40,13 +41,13 @@ class IngestReport:
     rows_after: int
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        return IngestDocument.checked({
             "model": self.model,
             "rows_before": self.rows_before,
             "rows_after": self.rows_after,
             "duplicates_skipped": sum(len(f.duplicate_rows) for f in self.files),
             "files": [{**vars(f), "duplicates_skipped": len(f.duplicate_rows)} for f in self.files],
-        }
+        })
 
 
 def ingest(ws: Workspace, model: str, files: list[Path], progress: Progress = silent) -> IngestReport:

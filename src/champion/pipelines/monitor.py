@@ -13,6 +13,7 @@ from typing import Any
 
 from champion.config import parse_window, resolve_monitoring
 from champion.errors import UsageError
+from champion.monitoring.documents import MonitorReport
 from champion.monitoring.profile import PROFILE_FILE
 from champion.monitoring.report import build_report
 from champion.pipelines.alerts import deliver
@@ -66,6 +67,7 @@ def monitor(ws: Workspace, model: str, environment: str | None = None, window: s
         document["deliveries"] = deliver(document["alerts"], context, settings.alerts,
                                          ws.project.state_dir / "alerts.log")
         ws.state.record_deliveries(model, environment, document["deliveries"])
+    MonitorReport.checked(document)
     with progress.step("writing the report"):
         from champion.monitoring.html_report import render_html
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from champion.errors import ChampionError, UnloadableModelError
-from champion.evaluation.document import checked
+from champion.evaluation.document import EvaluationDocument
 from champion.evaluation.policy import Verdict
 from champion.pipelines.aliases import CHAMPION, lock_name, move_alias_locked
 from champion.pipelines.evaluation import EVALUATION_FILE, EvaluationResult, evaluate
@@ -66,7 +66,7 @@ def register(
             reason = f"{evaluation.verdict.value}: {document['reasons'][0]}"
             move_alias_locked(ws, model, CHAMPION, version, current, reason, run_id)
         document["version"] = version
-        checked(document)
+        EvaluationDocument.checked(document)
         file = write_json(ws.project.run_dir(run_id) / EVALUATION_FILE, document, out_dir)
         ws.registry.log_document(run_id, EVALUATION_FILE, document)
         return RegisterResult(evaluation.verdict, version, document, file)

@@ -21,6 +21,7 @@ from champion.pipelines.aliases import (
     move_alias_locked,
     settle_moves,
 )
+from champion.pipelines.documents import DeployDocument, ReleaseDocument
 from champion.pipelines.progress import Progress, silent
 from champion.pipelines.smoke import SmokeReport, smoke_test
 from champion.workspace import Workspace
@@ -36,7 +37,7 @@ class DeployResult:
     state: str
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return DeployDocument.checked(asdict(self))
 
 
 @dataclass
@@ -48,7 +49,7 @@ class ReleaseResult:
     message: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return ReleaseDocument.checked(asdict(self))
 
 
 def alias_of(ws: Workspace, environment: str) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from champion.pipelines.build import build
+from champion.pipelines.documents import RetrainDocument
 from champion.pipelines.ingest import ingest
 from champion.pipelines.progress import Progress, silent
 from champion.pipelines.release import release as run_release
@@ -27,4 +28,4 @@ def retrain(ws: Workspace, model: str, new_data: list[Path], progress: Progress 
     document["build"] = built.document
     if release and built.document["verdict"] in PROMOTED:
         document["release"] = run_release(ws, model, built.version, progress, out_dir).as_dict()
-    return document
+    return RetrainDocument.checked(document)

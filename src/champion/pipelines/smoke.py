@@ -17,6 +17,7 @@ import numpy as np
 
 from champion.config import SmokeSettings
 from champion.pipelines import endpoints, golden_set
+from champion.pipelines.documents import SmokeDocument
 from champion.workspace.documents import write_json
 from champion.serving.client import EndpointClient
 from champion.serving.loaded import LoadedModel
@@ -51,7 +52,7 @@ class SmokeReport:
         return "; ".join(f"{c.name}: {c.detail}" for c in self.checks if not c.ok)
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "ok": self.ok}
+        return SmokeDocument.checked({**asdict(self), "ok": self.ok})
 
 
 def smoke_test(ws: Workspace, environment: str, model: str, out_dir: Path | None = None) -> SmokeReport:

@@ -1,23 +1,17 @@
 """The health document (`GET /health`, read by `deploy`, `smoke-test`, `ps` and probes) as a
-typed model. Its JSON Schema (`docs/schemas/health.schema.json`, `python -m
-champion.serving.health`) is the contract; the service checks each answer against it."""
+typed model. Its JSON Schema (`docs/schemas/health.schema.json`) is the
+contract; the service checks each answer against it."""
 
 from __future__ import annotations
 
-import json
-import sys
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from champion.contract import Document
 
 State = Literal["Healthy", "Transitioning", "Unhealthy"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Refused(_Strict):
+class Refused(Document):
     """A version this worker would not serve: why, when, how often, and when it tries again."""
 
     version: int
@@ -27,7 +21,7 @@ class Refused(_Strict):
     retry_at: float
 
 
-class ModelHealth(_Strict):
+class ModelHealth(Document):
     state: State
     alias: str
     version: int | None
@@ -42,18 +36,18 @@ class ModelHealth(_Strict):
     """When the served version is not the alias', and why."""
 
 
-class WorkerModel(_Strict):
+class WorkerModel(Document):
     version: int | None
     state: State
 
 
-class WorkerHealth(_Strict):
+class WorkerHealth(Document):
     pid: int
     status: State
     models: dict[str, WorkerModel]
 
 
-class HealthDocument(_Strict):
+class HealthDocument(Document):
     """One worker's answer, with every worker of the endpoint in `workers`."""
 
     status: State
@@ -64,17 +58,3 @@ class HealthDocument(_Strict):
     workers: list[WorkerHealth]
     pid: int
     uptime_seconds: float
-
-
-def checked(document: dict[str, Any]) -> dict[str, Any]:
-    HealthDocument.model_validate(document)
-    return document
-
-
-def schema() -> dict[str, Any]:
-    return HealthDocument.model_json_schema()
-
-
-if __name__ == "__main__":
-    json.dump(schema(), sys.stdout, indent=2)
-    sys.stdout.write("\n")

@@ -23,7 +23,7 @@ from champion.errors import ChampionError, NotFoundError, UnavailableError
 from champion.project import Project
 from champion.serving import inputs, v2
 from champion.serving.batching import Batcher
-from champion.serving.health import checked as health_checked
+from champion.serving.health import HealthDocument
 from champion.serving.loaded import InputColumn, LoadedModel, Rows, text_lengths
 from champion.serving.loading import load_version, refreshed
 from champion.serving.log_spool import SpoolWriter, spool_dir
@@ -256,7 +256,7 @@ class ScoringService:
                     for n in self.slots)
         settled = not split and all(w.get("status") == HEALTHY for w in workers)
         status = TRANSITIONING if own == HEALTHY and not settled else own
-        return health_checked({"status": status, "environment": self.environment, "alias": self.alias,
+        return HealthDocument.checked({"status": status, "environment": self.environment, "alias": self.alias,
                                "models": models, "workers": workers, "pid": self.board.pid,
                                "uptime_seconds": round(time.time() - self.started, 1)})
 
