@@ -19,6 +19,8 @@ import pytest
 os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 os.environ["DO_NOT_TRACK"] = "true"
 os.environ.setdefault("CHAMPION_ACTOR", "pytest")
+for _var in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "CHAMPION_TRACKING_URI", "CHAMPION_STATE_URI"):
+    os.environ.pop(_var, None)  # a developer's shell must not point the tests at a server
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
@@ -79,3 +81,35 @@ def cli_process(*args: str, cwd: Path | None = None, timeout: float = 300) -> Re
     done = subprocess.run([sys.executable, "-m", "champion", *args], capture_output=True, text=True,
                           cwd=cwd, timeout=timeout, env={**os.environ, "COLUMNS": "200"})
     return Result(done.returncode, done.stdout, done.stderr)
+
+
+@pytest.fixture(scope="session")
+def team_servers():  # type: ignore[no-untyped-def]
+    """A real PostgreSQL 15 cluster and a real `mlflow server` on it (proxied artifacts),
+    shared by the session's team tests. Without PostgreSQL the team tests are skipped, except
+    in CI (`CI` set), where .ci/run installs it and a missing server is a failure."""
+    from team_servers import MlflowServer, Postgres, postgres_bin
+
+    if postgres_bin() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed; .ci/run installs it (apt-get install postgresql)")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql); CI runs these tests")
+    postgres = Postgres.start()
+    server = None
+    try:
+        server = MlflowServer.start(postgres, "mlflow", postgres.folder / "mlflow-server")
+        yield postgres, server
+    finally:
+        if server is not None:
+            server.stop()
+        postgres.stop(remove=True)
+
+
+@pytest.fixture(autouse=True)
+def _forget_mlflow_uris():  # type: ignore[no-untyped-def]
+    """`mlflow.set_tracking_uri` (called by tests that use plain MLflow) also writes
+    MLFLOW_TRACKING_URI into the environment, which champion honours: a later test's
+    project would follow it. Each test starts without it."""
+    yield
+    for var in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
+        os.environ.pop(var, None)

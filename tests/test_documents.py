@@ -59,7 +59,8 @@ def test_build_evaluate_and_register_documents_follow_the_schema(make_project, t
 
 def test_a_retrain_document_follows_the_schema_and_an_off_contract_profile_is_refused(make_project) -> None:  # type: ignore[no-untyped-def]
     root = make_project()
-    assert cli("build", "-p", str(root), "-q").code == 0
+    first = cli("build", "-p", str(root), "-q")
+    assert first.code == 0, first.stdout + first.stderr
     new_data = sorted((root / "data" / "retraining").glob("*.csv"))
     done = cli("retrain", "-p", str(root), "-q", "--json", "--no-release", *[f"--new-data={f}" for f in new_data])
     assert done.code in (0, 3), done.stdout + done.stderr

@@ -8,7 +8,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "champion"
 LAYERS = [
-    {"errors", "contract", "__init__"},  # one error hierarchy; the documents' base; the version
+    {"errors", "contract", "credentials", "__init__"},  # one error hierarchy; the documents' base; the version
     {"config"},  # typed settings
     {"project", "startup", "locks"},  # a project's folder and files; process set-up; locks
     {"data", "evaluation"},  # domain, pure

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from champion.credentials import has_password
 from champion.errors import ConfigError
 
 CONFIG_FILE = "champion.toml"
@@ -338,6 +339,10 @@ class ModelSettings(_Settings):
 
     recipe: str
     """Built-in recipe name (`text-classifier`, `forecaster`) or `module:Class` import path."""
+    registry_name: str | None = None
+    """The registered model's and experiment's name in MLflow. Default: the model's name in
+    the embedded registry; `PROJECT.MODEL` (the `[project]` name, a dot, this model's name) on
+    a shared tracking server, so two projects with a model `spam` never meet there."""
     data: list[str]
     """Initial data files or glob patterns, relative to the project folder."""
     incoming: str = "data/incoming"
@@ -499,9 +504,22 @@ class ProjectSettings(_Settings):
     default_model: str | None = None
     """Model used when a command omits MODEL (default: the only model)."""
     tracking_uri: str | None = None
-    """MLflow tracking and registry URI (default: SQLite under `.champion/`)."""
+    """MLflow tracking and registry URI (default: SQLite under `.champion/`). A team's is an
+    MLflow server, `http://mlflow.internal:5000`. `CHAMPION_TRACKING_URI`, then
+    `MLFLOW_TRACKING_URI`, override it. Never a password here: MLflow's variables hold it."""
     state_uri: str | None = None
-    """SQLAlchemy URL of champion's own tables (default: SQLite under `.champion/`)."""
+    """SQLAlchemy URL of champion's own tables (default: SQLite under `.champion/`). A team's
+    is PostgreSQL, `postgresql://champion@db.internal/champion`. `CHAMPION_STATE_URI`
+    overrides it. Never a password here: `PGPASSWORD`, `~/.pgpass` or a service file hold it."""
+
+    @field_validator("tracking_uri", "state_uri")
+    @classmethod
+    def _no_password(cls, value: str | None) -> str | None:
+        if value and has_password(value):
+            raise ValueError("holds a password; remove it from champion.toml and give it through the "
+                             "environment (PGPASSWORD or ~/.pgpass for PostgreSQL, MLFLOW_TRACKING_PASSWORD or "
+                             "MLFLOW_TRACKING_TOKEN for an MLflow server)")
+        return value
 
 
 class ChampionConfig(_Settings):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +17,8 @@ from champion.config import (
 from champion.errors import ConfigError, NotFoundError
 
 STATE_DIR = ".champion"
+TRACKING_VARIABLE = "CHAMPION_TRACKING_URI"
+STATE_VARIABLE = "CHAMPION_STATE_URI"
 
 
 @dataclass(frozen=True)
@@ -50,11 +54,40 @@ class Project:
 
     @property
     def tracking_uri(self) -> str:
-        return self.config.project.tracking_uri or f"sqlite:///{self.state_dir / 'mlflow.db'}"
+        """`CHAMPION_TRACKING_URI`, else `MLFLOW_TRACKING_URI`, else `tracking_uri` of the
+        settings, else the embedded SQLite registry under `.champion/`."""
+        return (os.environ.get(TRACKING_VARIABLE) or os.environ.get("MLFLOW_TRACKING_URI")
+                or self.config.project.tracking_uri or self.embedded_tracking_uri)
+
+    @property
+    def embedded_tracking_uri(self) -> str:
+        return f"sqlite:///{self.state_dir / 'mlflow.db'}"
+
+    @property
+    def shared_registry(self) -> bool:
+        """Whether the registry is not this folder's own (a server, or a database elsewhere)."""
+        return self.tracking_uri != self.embedded_tracking_uri
 
     @property
     def state_uri(self) -> str:
-        return self.config.project.state_uri or f"sqlite:///{self.state_dir / 'state.db'}"
+        """`CHAMPION_STATE_URI`, else `state_uri` of the settings, else SQLite under `.champion/`."""
+        return (os.environ.get(STATE_VARIABLE) or self.config.project.state_uri
+                or f"sqlite:///{self.state_dir / 'state.db'}")
+
+    @property
+    def state_schema(self) -> str | None:
+        """On PostgreSQL, the schema of this project's tables (`champion_<project name>`), so
+        that projects can share a database; None on SQLite (a file per project)."""
+        if not self.state_uri.startswith("postgresql"):
+            return None
+        return "champion_" + re.sub(r"[^a-z0-9_]+", "_", self.config.project.name.lower()).strip("_")[:50]
+
+    def registered_name(self, model: str) -> str:
+        """`model`'s name in MLflow (registered model and experiment): see `registry_name`."""
+        declared = self.config.models[model].registry_name if model in self.config.models else None
+        if declared:
+            return declared
+        return f"{self.config.project.name}.{model}" if self.shared_registry else model
 
     def data_dir(self, model: str) -> Path:
         """Where ingested files of `model` are kept (content-addressed copies)."""

@@ -35,3 +35,13 @@ def log_to_stderr() -> None:
     processes share one `endpoint.log`)."""
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                         format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+    hide_credentials()
+
+
+def hide_credentials() -> None:
+    """Every handler of the root logger hides credentials (`champion.credentials.scrub`)."""
+    from champion.credentials import ScrubbingFilter
+
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, ScrubbingFilter) for f in handler.filters):
+            handler.addFilter(ScrubbingFilter())

@@ -14,6 +14,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from champion.credentials import scrub
 from champion.errors import (  # noqa: F401  (the exit codes are re-exported for the commands)
     EXIT_BAD_INPUT,
     EXIT_CHECK_FAILED,
@@ -72,7 +73,7 @@ def handled(as_json: bool, log_dir: Callable[[], Path | None]) -> Iterator[None]
 
 
 def _report(error: ChampionError, code: int, as_json: bool, details: str = "") -> None:
-    message = str(error) + details
+    message = scrub(str(error) + details)
     if as_json:
         body: dict[str, object] = {"type": type(error).__name__, "message": message, "exit_code": code}
         if isinstance(error, DataError):
@@ -88,7 +89,7 @@ def _write_traceback(folder: Path | None) -> Path:
         path = folder / "champion-errors.log"
         with open(path, "a", encoding="utf-8") as file:
             file.write(f"--- {datetime.now(UTC).isoformat()} {' '.join(sys.argv)}\n")
-            file.write(traceback.format_exc())
+            file.write(scrub(traceback.format_exc()))
         return path
     except OSError:
         return Path("(no log: the folder is not writable)")

@@ -20,6 +20,8 @@ from typing import Any
 
 os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 os.environ["DO_NOT_TRACK"] = "true"
+# With a tracking server MLflow prints "View run ... at: URL" to stdout: it would corrupt --json.
+os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
 
 import mlflow  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
@@ -46,16 +48,18 @@ TAG = "champion."
 class ModelRegistry:
     """Runs, model versions and aliases of one project, in one MLflow tracking store."""
 
-    def __init__(self, tracking_uri: str, artifact_root: Path, lock_dir: Path, project_root: Path | None = None) -> None:
+    def __init__(self, tracking_uri: str, artifact_root: Path, lock_dir: Path, project_root: Path | None = None,
+                 names: dict[str, str] | None = None) -> None:
         self.tracking_uri = tracking_uri
         self.artifact_root = artifact_root
         self.project_root = project_root
         """The project folder: a user's recipe source is copied from it into each model."""
+        self.names = dict(names or {})
+        """Model -> its name in MLflow (registered model and experiment), when they differ."""
+        self._models = {registered: model for model, registered in self.names.items()}
         self._init_lock = lock_dir / "mlflow-init.lock"
         lock_dir.mkdir(parents=True, exist_ok=True)
-        # The fluent API (start_run, log_model, download_artifacts) reads the global URI.
-        mlflow.set_tracking_uri(tracking_uri)
-        mlflow.set_registry_uri(tracking_uri)
+        _use_uri(tracking_uri)
         # Several processes may open a brand-new project at once: only one may run the
         # migrations, and creating the client (or any first call) is what runs them.
         with file_lock(self._init_lock, what="opening the MLflow store"), _translated("opening the MLflow store"):
@@ -64,17 +68,39 @@ class ModelRegistry:
             self.client.search_experiments(max_results=1)
             self.client.search_registered_models(max_results=1)
 
+    @property
+    def embedded(self) -> bool:
+        """A SQLite store of this machine (artifacts in a local folder), not a server."""
+        return self.tracking_uri.startswith("sqlite:///")
+
+    def registered_name(self, model: str) -> str:
+        """`model`'s name in MLflow: `models:/<this>@production` loads its production version."""
+        return self.names.get(model, model)
+
+    def _model_of(self, registered: str) -> str:
+        return self._models.get(registered, registered)
+
     # ---- runs ---------------------------------------------------------------------------
     def experiment_id(self, model: str) -> str:
-        experiment = self.client.get_experiment_by_name(model)
+        name = self.registered_name(model)
+        with _translated("reading the experiment"):
+            experiment = self.client.get_experiment_by_name(name)
         if experiment is not None:
             return str(experiment.experiment_id)
         with file_lock(self._init_lock, what="creating the experiment"), _translated("creating the experiment"):
-            experiment = self.client.get_experiment_by_name(model)
+            experiment = self.client.get_experiment_by_name(name)
             if experiment is not None:
                 return str(experiment.experiment_id)
+            if not self.embedded:  # the server chooses where artifacts go (proxied through it)
+                try:
+                    return str(self.client.create_experiment(name))
+                except MlflowException:  # another machine created it first
+                    experiment = self.client.get_experiment_by_name(name)
+                    if experiment is None:
+                        raise
+                    return str(experiment.experiment_id)
             location = (self.artifact_root / model).resolve().as_uri()
-            return str(self.client.create_experiment(model, artifact_location=location))
+            return str(self.client.create_experiment(name, artifact_location=location))
 
     def log_training(
         self,
@@ -126,7 +152,7 @@ class ModelRegistry:
         experiment = self.client.get_experiment(run.info.experiment_id)
         return RunRecord(
             run_id=run.info.run_id,
-            model=experiment.name,
+            model=self._model_of(experiment.name),
             status=run.info.status,
             params=dict(run.data.params),
             metrics=dict(run.data.metrics),
@@ -136,10 +162,10 @@ class ModelRegistry:
 
     def running_runs(self, model: str) -> list[RunRecord]:
         """Runs of `model`'s experiment that MLflow still marks RUNNING."""
-        experiment = self.client.get_experiment_by_name(model)
-        if experiment is None:
-            return []
         with _translated(f"listing the running runs of {model}"):
+            experiment = self.client.get_experiment_by_name(self.registered_name(model))
+            if experiment is None:
+                return []
             found = self.client.search_runs([experiment.experiment_id], "attributes.status = 'RUNNING'",
                                             max_results=1000)
         return [self.run(r.info.run_id) for r in found]
@@ -151,12 +177,12 @@ class ModelRegistry:
 
     def set_version_tag(self, model: str, version: int, key: str, value: str) -> None:
         with _translated(f"tagging {model} version {version}"):
-            self.client.set_model_version_tag(model, str(version), key, value)
+            self.client.set_model_version_tag(self.registered_name(model), str(version), key, value)
 
     def delete_version(self, model: str, version: int) -> None:
         """Delete a model version from the registry (its run and artifacts stay)."""
         with _translated(f"deleting {model} version {version}"):
-            self.client.delete_model_version(model, str(version))
+            self.client.delete_model_version(self.registered_name(model), str(version))
 
     def log_document(self, run_id: str, name: str, document: dict[str, Any]) -> None:
         with _translated(f"writing {name} to run {run_id}"):
@@ -214,13 +240,17 @@ class ModelRegistry:
     # ---- versions and aliases -------------------------------------------------------------
     def register(self, model: str, run: RunRecord, tags: dict[str, str]) -> VersionRecord:
         """Create a model version from a run's model (the registered model if needed)."""
+        name = self.registered_name(model)
         with _translated(f"registering run {run.run_id} as a version of {model}"):
             try:
-                self.client.get_registered_model(model)
+                self.client.get_registered_model(name)
             except MlflowException:
-                self.client.create_registered_model(model, description="Managed by champion.")
+                try:
+                    self.client.create_registered_model(name, description="Managed by champion.")
+                except MlflowException:  # another machine created it first
+                    self.client.get_registered_model(name)
             version = self.client.create_model_version(
-                model,
+                name,
                 source=run.tags[TAG + "model_uri"],
                 run_id=run.run_id,
                 tags=tags,
@@ -231,18 +261,18 @@ class ModelRegistry:
     def version(self, model: str, version: int) -> VersionRecord:
         with _translated(f"reading {model} version {version}",
                          not_found=f"model {model!r} has no version {version}"):
-            mv = self.client.get_model_version(model, str(version))
-        return _version_record(mv)
+            mv = self.client.get_model_version(self.registered_name(model), str(version))
+        return _version_record(mv, model)
 
     def versions(self, model: str) -> list[VersionRecord]:
         with _translated(f"listing versions of {model}"):
-            found = self.client.search_model_versions(f"name='{model}'")
-        return sorted((_version_record(mv) for mv in found), key=lambda v: v.version)
+            found = self.client.search_model_versions(f"name='{self.registered_name(model)}'")
+        return sorted((_version_record(mv, model) for mv in found), key=lambda v: v.version)
 
     def change_token(self) -> tuple[int, ...] | None:
         """Something that changes whenever the store may have changed: the size and mtime of
         a SQLite store's files (cheap to poll), or None for a server (always ask it)."""
-        if not self.tracking_uri.startswith("sqlite:///"):
+        if not self.embedded:
             return None
         database = Path(self.tracking_uri.removeprefix("sqlite:///"))
         token: list[int] = []
@@ -257,7 +287,7 @@ class ModelRegistry:
     def aliases(self, model: str) -> dict[str, int]:
         """Alias -> version for one registered model ({} if it has none yet)."""
         try:
-            registered = self.client.get_registered_model(model)
+            registered = self.client.get_registered_model(self.registered_name(model))
         except MlflowException as exc:
             if _is_not_found(exc):
                 return {}
@@ -267,11 +297,27 @@ class ModelRegistry:
     def set_alias(self, model: str, alias: str, version: int | None) -> None:
         """Point `alias` at `version`, or remove it when `version` is None (no checks here:
         compare-and-set and history live in `champion.pipelines.aliases`)."""
+        name = self.registered_name(model)
         with _translated(f"moving alias {alias} of {model}"):
             if version is None:
-                self.client.delete_registered_model_alias(model, alias)
+                self.client.delete_registered_model_alias(name, alias)
             else:
-                self.client.set_registered_model_alias(model, alias, str(version))
+                self.client.set_registered_model_alias(name, alias, str(version))
+
+
+def _use_uri(tracking_uri: str) -> None:
+    """Point MLflow's fluent API (start_run, log_model, download_artifacts) at `tracking_uri`.
+    MLflow also writes it into this process's environment for its subprocesses; we put the
+    environment back, so a process we start (an endpoint, an agent's job) resolves its own
+    project's URI instead of inheriting this one as if the user had set it."""
+    saved = {name: os.environ.get(name) for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def _input_example(model_dir: Path) -> Any:
@@ -283,9 +329,9 @@ def _input_example(model_dir: Path) -> Any:
         return None
 
 
-def _version_record(mv: Any) -> VersionRecord:
+def _version_record(mv: Any, model: str) -> VersionRecord:
     return VersionRecord(
-        model=mv.name,
+        model=model,
         version=int(mv.version),
         run_id=mv.run_id or "",
         tags=dict(mv.tags or {}),

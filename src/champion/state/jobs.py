@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from champion.credentials import redact
 from champion.state.store import StateError, StateStore, now, transaction
 
 TriggerKind = Literal["schedule", "incoming", "monitor", "manual"]
@@ -119,7 +120,7 @@ class JobStore:
             with state.lock("state-agent-init", timeout=60):  # concurrent first opens
                 metadata.create_all(self.engine)
         except SQLAlchemyError as exc:
-            raise StateError(f"cannot create the agent's tables in {state.url}: {exc}") from None
+            raise StateError(f"cannot create the agent's tables in {redact(state.url)}: {exc}") from None
 
     # ---- jobs -----------------------------------------------------------------------------
     def enqueue(self, model: str, trigger: TriggerKind, reason: str,

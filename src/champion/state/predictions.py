@@ -45,6 +45,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from champion.credentials import redact
 from champion.state.store import StateError, engine_for
 
 __all__ = ["LOGGED_COLUMNS", "EncodedRow", "FeedbackRecord", "FeedbackResult", "LogRecord", "LoggedWindow",
@@ -284,9 +285,9 @@ class LoggedWindow:
 class PredictionLog:
     """Logged predictions and feedback in the state store at `url`."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, schema: str | None = None) -> None:
         self.url = url
-        self.engine = engine_for(url)
+        self.engine = engine_for(url, schema)
         self._classes_known: set[tuple[str, int]] = set()
         self._create_tables()
         # The INSERT is compiled once and run with plain tuples: SQLAlchemy's per-row
@@ -312,7 +313,7 @@ class PredictionLog:
                 return
             except SQLAlchemyError as exc:
                 if attempt == 4:
-                    raise StateError(f"cannot create the prediction log tables in {self.url}: {exc}") from None
+                    raise StateError(f"cannot create the prediction log tables in {redact(self.url)}: {exc}") from None
                 time.sleep(0.1 * (attempt + 1))
 
     # ---- writing ------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -26,10 +27,12 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from champion.credentials import redact
 from champion.errors import ChampionError
-from champion.locks import file_lock
+from champion.locks import LockTimeout, file_lock
 
 metadata = MetaData()
 
@@ -120,34 +123,48 @@ class AliasMove:
 class StateStore:
     """Our tables plus per-model locks (a file lock beside SQLite, advisory on PostgreSQL)."""
 
-    def __init__(self, url: str, lock_dir: Path) -> None:
+    def __init__(self, url: str, lock_dir: Path, schema: str | None = None) -> None:
         self.url = url
         self.lock_dir = lock_dir
-        self.engine = engine_for(url)
+        self.schema = schema
+        self.engine = engine_for(url, schema)
         try:
             if self.engine.dialect.name == "sqlite":
                 with file_lock(lock_dir / "state-init.lock", what="opening the state store"):  # concurrent first opens
                     metadata.create_all(self.engine)
             else:
-                metadata.create_all(self.engine)
+                with advisory_lock(self.engine, f"{schema}:state-init", 120, "opening the state store"):
+                    metadata.create_all(self.engine)
         except SQLAlchemyError as exc:
-            raise StateError(f"cannot open the state store {url}: {exc}") from None
+            raise StateError(f"cannot open the state store {redact(url)}: {exc}") from None
 
     # ---- locks ----------------------------------------------------------------------------
     @contextmanager
     def lock(self, name: str, timeout: float = 600.0) -> Iterator[None]:
-        """Hold an exclusive lock named `name` across processes (and machines on PostgreSQL)."""
-        if self.engine.dialect.name == "postgresql":
-            key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-            with self.engine.connect() as connection:
-                connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
-                try:
-                    yield
-                finally:
-                    connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+        """Hold an exclusive lock named `name` across processes (and machines on PostgreSQL),
+        waiting up to `timeout` seconds (`LockTimeout` after)."""
+        if self.engine.dialect.name != "postgresql":
+            with file_lock(self.lock_dir / f"{name}.lock", timeout, what=name):
+                yield
             return
-        with file_lock(self.lock_dir / f"{name}.lock", timeout, what=name):
+        with advisory_lock(self.engine, f"{self.schema}:{name}", timeout, name):
             yield
+
+    def try_lock(self, name: str) -> Connection | None:
+        """PostgreSQL only: the advisory lock `name` taken now, held by the returned connection
+        until it is closed (or its process or machine dies), or None when another holds it."""
+        connection = self.engine.connect()
+        try:
+            taken = connection.execute(text("SELECT pg_try_advisory_lock(:k)"),
+                                       {"k": lock_key(f"{self.schema}:{name}")}).scalar_one()
+            connection.commit()
+        except SQLAlchemyError as exc:
+            connection.close()
+            raise StateError(f"taking the lock {name!r} failed: {exc}") from None
+        if not taken:
+            connection.close()
+            return None
+        return connection
 
     # ---- ingested files -------------------------------------------------------------------
     def add_ingested(self, records: list[IngestedFile]) -> None:
@@ -251,10 +268,56 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def engine_for(url: str) -> Engine:
-    """An engine for `url`; SQLite in WAL mode with a busy timeout (readers never block the writer)."""
+def lock_key(name: str) -> int:
+    """The 64-bit advisory lock key of a lock name."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def advisory_lock(engine: Engine, name: str, timeout: float, what: str) -> Iterator[None]:
+    """A PostgreSQL advisory lock held by one connection for the `with` block. Taken with
+    `pg_try_advisory_lock` until `timeout`, so a wait ends in `LockTimeout`, never forever;
+    the database drops it if this process or its machine dies (the session ends)."""
+    key = lock_key(name)
+    deadline = time.monotonic() + timeout
+    pause = 0.02
+    try:
+        with engine.connect() as connection:
+            while not connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one():
+                connection.commit()
+                if time.monotonic() >= deadline:
+                    raise LockTimeout(f"waited {timeout:.0f} s for the lock of {what!r}; is another champion "
+                                      "command (on this or another machine) stuck?")
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                connection.commit()
+    except SQLAlchemyError as exc:
+        raise StateError(f"the lock {what!r} failed: {exc}") from None
+
+
+def engine_for(url: str, schema: str | None = None) -> Engine:
+    """An engine for `url`; SQLite in WAL mode with a busy timeout (readers never block the
+    writer); on PostgreSQL, the project's own schema (created if missing) as its search path,
+    so projects sharing one database never see each other's tables."""
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+        parsed = make_url(url)
+        if parsed.drivername == "postgresql":  # psycopg 3, whatever SQLAlchemy's default driver
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        if parsed.drivername == "postgresql+psycopg":
+            try:
+                import psycopg  # noqa: F401
+            except ImportError:
+                raise StateError("the state store is PostgreSQL but its driver is missing: "
+                                 "pip install 'champion[team]' (psycopg)") from None
+        if schema is None or not parsed.drivername.startswith("postgresql"):
+            return create_engine(parsed, pool_pre_ping=True)
+        _create_schema(parsed, schema)
+        return create_engine(parsed, pool_pre_ping=True, connect_args={"options": f"-csearch_path={schema}"})
     engine = create_engine(url, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")
@@ -267,3 +330,16 @@ def engine_for(url: str) -> Engine:
     return engine
 
 
+
+
+def _create_schema(url: URL, schema: str) -> None:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    except SQLAlchemyError as exc:
+        if "already exists" not in str(exc):  # two first opens at once: the other one made it
+            raise StateError(f"creating the schema {schema} in {redact(url.render_as_string())} failed: "
+                             f"{exc}") from None
+    finally:
+        engine.dispose()

@@ -83,7 +83,7 @@ class Agent:
         self.monitor_command = monitor_command
         self.log_dir = agent_dir(project) / "logs"
         models = project.config.models
-        self.state = StateStore(project.state_uri, project.lock_dir)
+        self.state = StateStore(project.state_uri, project.lock_dir, project.state_schema)
         self.store = JobStore(self.state)
         self.queue = JobQueue(self.store, project.root, self.log_dir,
                               lambda model: models[model].triggers.release, options.max_running)

@@ -33,13 +33,14 @@ class Workspace:
         from champion.registry.mlflow_registry import ModelRegistry
 
         self.project.state_dir.mkdir(parents=True, exist_ok=True)
+        names = {model: self.project.registered_name(model) for model in self.project.config.models}
         return ModelRegistry(self.project.tracking_uri, self.project.artifact_dir, self.project.lock_dir,
-                             self.project.root)
+                             self.project.root, names)
 
     @cached_property
     def state(self) -> StateStore:
         self.project.state_dir.mkdir(parents=True, exist_ok=True)
-        return StateStore(self.project.state_uri, self.project.lock_dir)
+        return StateStore(self.project.state_uri, self.project.lock_dir, self.project.state_schema)
 
     @cached_property
     def predictions(self) -> PredictionLog:
@@ -47,7 +48,7 @@ class Workspace:
         from champion.state.predictions import PredictionLog
 
         self.project.state_dir.mkdir(parents=True, exist_ok=True)
-        return PredictionLog(self.project.state_uri)
+        return PredictionLog(self.project.state_uri, self.project.state_schema)
 
     def settings(self, model: str) -> ModelSettings:
         return self.project.model(model)

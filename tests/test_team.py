@@ -1,0 +1,130 @@
+"""A team's champion: two hosts (separate folders and HOMEs) sharing only a real MLflow
+server (PostgreSQL backend, proxied artifacts) and a real PostgreSQL for champion's state."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from serving_support import post
+from team_support import Host
+
+from champion.locks import LockTimeout
+from champion.state.store import StateStore
+
+
+@pytest.fixture(scope="module")
+def hosts(team_servers, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    postgres, server = team_servers
+    state_db = "state_story"
+    postgres.create_database(state_db)
+    folder = tmp_path_factory.mktemp("team")
+    a = Host.create(folder, "a", postgres, server, state_db)
+    b = Host.create(folder, "b", postgres, server, state_db)
+    yield a, b
+    for host in (a, b):
+        host.run("down")
+
+
+def test_build_on_one_host_release_and_serve_on_another_monitor_sees_both(hosts, team_servers, tmp_path: Path
+                                                                         ) -> None:  # type: ignore[no-untyped-def]
+    a, b = hosts
+    postgres, server = team_servers
+    built = a.json("build", "spam", "-q")
+    assert built["verdict"] == "FIRST_MODEL" and built["version"] == 1
+
+    # Host B never sees host A's folder: the model comes through the tracking server.
+    hidden = tmp_path / "a-away"
+    shutil.move(a.root, hidden)
+    try:
+        released = b.json("release", "spam", "-q")
+    finally:
+        shutil.move(hidden, a.root)
+    assert released["ok"] and released["version"] == 1, released
+    production = b.json("ps", "production")[0]
+    assert production["state"] == "Healthy", production
+
+    rows = pd.read_csv(next((a.root / "data" / "retraining").glob("*Eminem*.csv")))
+    batch = rows.head(60)
+    scored = post(production["url"], "/score", json={"data": batch[["COMMENT_ID", "CONTENT"]].to_dict("records")})
+    assert scored.status_code == 200, scored.text
+
+    # The endpoint's loader writes to the shared PostgreSQL: host B's monitor sees the rows.
+    deadline = time.monotonic() + 30
+    while True:
+        report = b.json("monitor", "spam", "--window", "1h", "--no-notify")
+        if report["log"]["logged"] >= len(batch) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert report["log"]["logged"] == len(batch) and report["log"]["dropped"] == 0, report["log"]
+
+    # Feedback from host A joins the rows host B's endpoint logged.
+    labels = tmp_path / "labels.csv"
+    batch.to_csv(labels, index=False)
+    fed = a.json("feedback", "spam", str(labels))
+    assert fed["matched"] == len(batch), fed
+    report = b.json("monitor", "spam", "--window", "1h", "--no-notify")
+    assert report["log"]["labelled"] == len(batch)
+
+    # One history, seen the same from both hosts.
+    history_a, history_b = a.json("history", "spam"), b.json("history", "spam")
+    assert history_a == history_b and {m["alias"] for m in history_a} >= {"champion", "staging", "production"}
+
+    # In MLflow: the project's name on the model, artifacts through the server, no local path.
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=server.url, registry_uri=server.url)
+    registered = client.get_registered_model("youtube-spam.spam")
+    assert registered.aliases == {"champion": "1", "staging": "1", "production": "1"}
+    experiment = client.get_experiment_by_name("youtube-spam.spam")
+    assert experiment.artifact_location.startswith("mlflow-artifacts:"), experiment.artifact_location
+    for version in client.search_model_versions("name='youtube-spam.spam'"):
+        run = client.get_run(version.run_id)
+        assert str(a.root) not in run.info.artifact_uri and str(b.root) not in run.info.artifact_uri
+
+    # The password was never printed and is in no file of either host.
+    for host in (a, b):
+        assert not [o for o in host.outputs if postgres.password in o], host.name
+        assert host.files_containing(postgres.password) == [], host.name
+
+
+def test_two_projects_with_one_model_name_stay_apart(team_servers, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    postgres, server = team_servers
+    postgres.create_database("state_apart")
+    first = Host.create(tmp_path, "first", postgres, server, "state_apart", project_name="shop-a")
+    second = Host.create(tmp_path, "second", postgres, server, "state_apart", project_name="shop-b")
+    assert first.json("build", "spam", "-q")["version"] == 1
+    assert second.json("build", "spam", "-q")["version"] == 1
+    rejected = first.run("build", "spam", "-q", "--param=C=0.001")
+    assert rejected.code == 3, rejected.stdout + rejected.stderr
+    mine, theirs = first.json("status")["models"][0], second.json("status")["models"][0]
+    assert mine["versions"] == 1 and theirs["versions"] == 1  # a rejected challenger is not registered
+    assert mine["aliases"]["champion"]["run_id"] != theirs["aliases"]["champion"]["run_id"]
+    assert len(first.json("history", "spam")) == 1 and len(second.json("history", "spam")) == 1
+    assert set(postgres.sql("state_apart", "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'champion_%'"
+                            ).split()) == {"champion_shop_a", "champion_shop_b"}
+
+
+def test_a_postgres_lock_honours_its_timeout(team_servers, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    postgres, _ = team_servers
+    url = postgres.create_database("state_locks")
+    import os
+
+    os.environ["PGPASSWORD"] = postgres.password
+    try:
+        one = StateStore(url, tmp_path / "one", "champion_locks")
+        other = StateStore(url, tmp_path / "other", "champion_locks")
+        with one.lock("model-spam"):
+            started = time.monotonic()
+            with pytest.raises(LockTimeout, match="model-spam"), other.lock("model-spam", timeout=0.5):
+                pass
+            assert 0.5 <= time.monotonic() - started < 5
+            with other.lock("model-other", timeout=1):  # another name is free
+                pass
+        with other.lock("model-spam", timeout=1):  # released: free again
+            pass
+    finally:
+        os.environ.pop("PGPASSWORD", None)
