@@ -46,6 +46,14 @@ def test_build_on_one_host_release_and_serve_on_another_monitor_sees_both(hosts,
     assert released["ok"] and released["version"] == 1, released
     production = b.json("ps", "production")[0]
     assert production["state"] == "Healthy", production
+    # Host A has no endpoint of its own and lists host B's, from its heartbeat.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # its first beat may precede its first health answer
+        seen = [e for e in a.json("ps") if e["pid"] == production["pid"] and e["state"] == "Healthy"]
+        if seen:
+            break
+        time.sleep(1)
+    assert seen and seen[0]["url"] == production["url"] and seen[0]["version"] == 1 and seen[0]["seen_at"], seen
 
     rows = pd.read_csv(next((a.root / "data" / "retraining").glob("*Eminem*.csv")))
     batch = rows.head(60)
@@ -84,6 +92,10 @@ def test_build_on_one_host_release_and_serve_on_another_monitor_sees_both(hosts,
     for version in client.search_model_versions("name='youtube-spam.spam'"):
         run = client.get_run(version.run_id)
         assert str(a.root) not in run.info.artifact_uri and str(b.root) not in run.info.artifact_uri
+
+    # Stopped: its heartbeat goes with it.
+    assert b.run("down").code == 0
+    assert not [e for e in a.json("ps") if e["pid"] == production["pid"]]
 
     # The password was never printed and is in no file of either host.
     for host in (a, b):
@@ -128,3 +140,59 @@ def test_a_postgres_lock_honours_its_timeout(team_servers, tmp_path: Path) -> No
             pass
     finally:
         os.environ.pop("PGPASSWORD", None)
+
+
+def test_concurrent_builds_and_alias_moves_from_two_hosts(team_servers, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """8 builds at once from two hosts on one model: exactly one champion and a complete
+    history; then 16 alias moves at once: each applied or refused, none lost."""
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    from champion.errors import ConflictError
+    from champion.pipelines.aliases import move_alias
+    from champion.project import Project
+    from champion.workspace import Workspace
+
+    postgres, server = team_servers
+    postgres.create_database("state_race")
+    a = Host.create(tmp_path, "a", postgres, server, "state_race", project_name="race")
+    b = Host.create(tmp_path, "b", postgres, server, "state_race", project_name="race")
+    processes = [subprocess.Popen([sys.executable, "-m", "champion", "build", "spam", "--json", "-q", "--project",
+                                   str(host.root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env=host.env, cwd=str(host.home)) for host in (a, b) * 4]
+    import json
+
+    verdicts = []
+    for process in processes:
+        out, err = process.communicate(timeout=600)
+        assert process.returncode in (0, 3), err
+        verdicts.append(json.loads(out)["verdict"])
+    promoted = [v for v in verdicts if v in ("FIRST_MODEL", "PROMOTE")]
+    assert verdicts.count("FIRST_MODEL") == 1, verdicts
+    status = a.json("status")["models"][0]
+    history = b.json("history", "spam")
+    champion_moves = [m for m in history if m["alias"] == "champion"]
+    assert len(champion_moves) == len(promoted) == status["versions"], (verdicts, history)
+    assert champion_moves[-1]["to_version"] == status["aliases"]["champion"]["version"]
+
+    # 16 compare-and-set moves of one alias at once, half through each host's settings.
+    for name, value in a.env.items():
+        if name.startswith(("CHAMPION_", "PG")):
+            monkeypatch.setenv(name, value)
+    spaces = [Workspace(Project.open(host.root)) for host in (a, b)]
+    current = spaces[0].registry.aliases("spam")["champion"]
+
+    def attempt(i: int) -> bool:
+        try:
+            move_alias(spaces[i % 2], "spam", "canary", current, None if i % 4 < 2 else current, f"try {i}")
+            return True
+        except ConflictError:
+            return False
+
+    with ThreadPoolExecutor(8) as pool:
+        applied = list(pool.map(attempt, range(16)))
+    moves = spaces[1].state.moves("spam", "canary")
+    assert sum(applied) == len(moves) >= 1, (applied, moves)
+    assert spaces[0].registry.aliases("spam")["canary"] == current
+    assert moves[0].from_version is None and all(m.from_version == current for m in moves[1:])

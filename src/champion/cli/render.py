@@ -273,11 +273,13 @@ STATE_STYLE = {"Healthy": "green", "Transitioning": "yellow", "Unhealthy": "red"
 
 
 def endpoints_table(documents: list[dict[str, Any]]) -> Table:
-    table = Table("environment", "url", "pid", "state", "model", "version", title="endpoints")
+    several = len({d.get("machine") for d in documents}) > 1 or any(d.get("seen_at") for d in documents)
+    columns = ["environment", *(["machine"] if several else []), "url", "pid", "state", "model", "version"]
+    table = Table(*columns, title="endpoints")
     for d in documents:
         style = STATE_STYLE.get(d["state"], "")
-        table.add_row(d["environment"], d["url"], fmt(d["pid"]), f"[{style}]{d['state']}[/]" if style else d["state"],
-                      fmt(d["model"]), fmt(d["version"]))
+        table.add_row(d["environment"], *([d.get("machine") or ""] if several else []), d["url"], fmt(d["pid"]),
+                      f"[{style}]{d['state']}[/]" if style else d["state"], fmt(d["model"]), fmt(d["version"]))
     notes = [f"{d['environment']}: {note}" for d in documents for note in d.get("notes") or []]
     if notes:
         table.caption = "\n".join(escape(n) for n in notes)

@@ -16,6 +16,7 @@ from typing import Any
 
 from champion.errors import EndpointError
 from champion.serving.client import EndpointClient
+from champion.serving.heartbeat import machine
 from champion.serving.server import binding, read_endpoint
 from champion.serving.workers import endpoint_dir, request_reload
 from champion.workspace import Workspace
@@ -40,6 +41,10 @@ class EndpointInfo:
     notes: list[str] = field(default_factory=list)
     """What a glance at the state would miss: a model served at another version than its
     alias says (the alias' version was refused), or why the endpoint is Unhealthy."""
+    machine: str = field(default_factory=machine)
+    """The machine it runs on (another machine's endpoints come from their heartbeats)."""
+    seen_at: str | None = None
+    """Another machine's endpoint: when it last beat (ISO time)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -78,7 +83,19 @@ def environment_names(ws: Workspace, environment: str | None = None) -> list[str
 
 
 def endpoints(ws: Workspace, environment: str | None = None) -> list[EndpointInfo]:
-    return [info(ws, name) for name in environment_names(ws, environment)]
+    """This machine's endpoint of each environment, then, on a team's shared state, the
+    endpoints other machines (or other checkouts) run, from their heartbeats."""
+    local = [info(ws, name) for name in environment_names(ws, environment)]
+    if ws.project.state_schema is None:
+        return local
+    mine = {(machine(), e.pid) for e in local if e.pid is not None}
+    default = ws.project.default_model()
+    others = [EndpointInfo(beat.environment, beat.url, beat.pid, beat.state, default,
+                           beat.versions.get(default) if default else None,
+                           {name: {"version": v} for name, v in beat.versions.items()}, "", [], beat.machine,
+                           beat.seen_at.isoformat(timespec="seconds"))
+              for beat in ws.state.heartbeats(environment) if (beat.machine, beat.pid) not in mine]
+    return local + others
 
 
 def start(ws: Workspace, environment: str, timeout: float | None = None) -> EndpointInfo:

@@ -27,6 +27,7 @@ from typing import Any
 from champion.errors import EndpointError
 from champion.locks import try_lock
 from champion.project import Project
+from champion.serving.heartbeat import start_heartbeat
 from champion.serving.log_loader import LoaderProcess
 from champion.serving.log_spool import SEGMENT_SUFFIX, spool_dir
 from champion.serving.metrics import METRICS_DIR, MULTIPROCESS_ENV
@@ -88,6 +89,7 @@ def serve(project: Project, where: Binding) -> None:
             if logging_on or any(spool_dir(folder).glob("*" + SEGMENT_SUFFIX)) else None
         if loader is not None:
             loader.start()
+        heartbeat = start_heartbeat(project, where.environment, where.url)
         try:
             if where.workers == 1:
                 run_worker(str(project.root), where.environment, where.host, where.port)
@@ -95,6 +97,8 @@ def serve(project: Project, where: Binding) -> None:
                 _share_metrics(folder)
                 _supervise(project, where)
         finally:
+            if heartbeat is not None:
+                heartbeat.stop()
             if loader is not None:  # after the workers: it loads what they wrote last
                 loader.stop()
     finally:

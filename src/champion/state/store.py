@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import (
@@ -85,6 +86,35 @@ alert_deliveries = Table(
     Column("error", Text, nullable=True),
 )
 """Every alert sent to every sink: whether it arrived, after how many tries."""
+
+endpoint_heartbeats = Table(
+    "endpoint_heartbeats",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("environment", String(100), nullable=False, index=True),
+    Column("machine", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("versions", Text, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+)
+"""Endpoints of every machine sharing this state (a team's): each beats every few seconds."""
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """One endpoint as it last said it was."""
+
+    environment: str
+    machine: str
+    pid: int
+    url: str
+    state: str
+    versions: dict[str, int | None]
+    started_at: datetime
+    seen_at: datetime
 
 
 class StateError(ChampionError):
@@ -240,6 +270,31 @@ class StateStore:
                      "kind": r.kind, "ok": bool(r.ok), "attempts": r.attempts, "message_id": r.message_id,
                      "status": r.status, "error": r.error} for r in connection.execute(query)]
 
+    # ---- endpoints of every machine ---------------------------------------------------------
+    def beat(self, beat: Heartbeat) -> None:
+        """Record that an endpoint is alive (its row replaced in one transaction)."""
+        with self._write() as connection:
+            connection.execute(delete(endpoint_heartbeats).where(_beat_of(beat)))
+            connection.execute(insert(endpoint_heartbeats).values(
+                environment=beat.environment, machine=beat.machine, pid=beat.pid, url=beat.url, state=beat.state,
+                versions=json.dumps(beat.versions), started_at=beat.started_at, seen_at=beat.seen_at))
+
+    def forget_endpoint(self, beat: Heartbeat) -> None:
+        with self._write() as connection:
+            connection.execute(delete(endpoint_heartbeats).where(_beat_of(beat)))
+
+    def heartbeats(self, environment: str | None = None, within_seconds: float = 30.0) -> list[Heartbeat]:
+        """Endpoints that beat within the last `within_seconds`, by environment and machine."""
+        since = now() - timedelta(seconds=within_seconds)
+        query = select(endpoint_heartbeats).where(endpoint_heartbeats.c.seen_at >= since)
+        if environment is not None:
+            query = query.where(endpoint_heartbeats.c.environment == environment)
+        query = query.order_by(endpoint_heartbeats.c.environment, endpoint_heartbeats.c.machine,
+                               endpoint_heartbeats.c.pid)
+        with self.engine.connect() as connection:
+            return [Heartbeat(r.environment, r.machine, r.pid, r.url, r.state, json.loads(r.versions),
+                              _utc(r.started_at), _utc(r.seen_at)) for r in connection.execute(query)]
+
     def _write(self) -> AbstractContextManager[Connection]:
         return transaction(self.engine, "writing to the state store")
 
@@ -252,6 +307,11 @@ def transaction(engine: Engine, what: str) -> Iterator[Connection]:
             yield connection
     except SQLAlchemyError as exc:
         raise StateError(f"{what} failed: {exc}") from None
+
+
+def _beat_of(beat: Heartbeat):  # type: ignore[no-untyped-def]
+    table = endpoint_heartbeats.c
+    return (table.environment == beat.environment) & (table.machine == beat.machine) & (table.pid == beat.pid)
 
 
 def _move_values(move: AliasMove) -> dict[str, object]:
