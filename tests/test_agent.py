@@ -115,12 +115,25 @@ def job_event(kind: str, status: str | None = None) -> Callable[[dict[str, Any]]
     return lambda e: e["event"] == kind and (status is None or e["job"]["status"] == status)
 
 
-def gone(pid: int) -> bool:
-    try:
-        os.killpg(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
+def gone(pid: int, timeout: float = 5.0) -> bool:
+    """No live process is left in the process group `pid` (zombies do not count: a child that
+    outlived its parent, a `git` MLflow ran, waits for an init that may never reap it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        live = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if fields[0] != "Z" and int(fields[2]) == pid:
+                    live.append(entry.name)
+        if not live:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
 
 
 def job_priority(pid: int, expected: int, timeout: float = 5.0) -> int:

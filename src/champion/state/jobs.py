@@ -27,9 +27,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import SQLAlchemyError
 
-from champion.credentials import redact
 from champion.state.store import StateError, StateStore, now, transaction
 
 TriggerKind = Literal["schedule", "incoming", "monitor", "manual"]
@@ -115,12 +113,7 @@ class JobStore:
     """Jobs and timers of the agent, in the project's state database."""
 
     def __init__(self, state: StateStore) -> None:
-        self.engine = state.engine
-        try:
-            with state.lock("state-agent-init", timeout=60):  # concurrent first opens
-                metadata.create_all(self.engine)
-        except SQLAlchemyError as exc:
-            raise StateError(f"cannot create the agent's tables in {redact(state.url)}: {exc}") from None
+        self.engine = state.engine  # its tables are made with the state store's (`state.schema`)
 
     # ---- jobs -----------------------------------------------------------------------------
     def enqueue(self, model: str, trigger: TriggerKind, reason: str,

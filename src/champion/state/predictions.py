@@ -45,7 +45,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from champion.credentials import redact
+from champion.state.schema import migrate
 from champion.state.store import StateError, engine_for
 
 __all__ = ["LOGGED_COLUMNS", "EncodedRow", "FeedbackRecord", "FeedbackResult", "LogRecord", "LoggedWindow",
@@ -287,6 +287,7 @@ class PredictionLog:
 
     def __init__(self, url: str, schema: str | None = None) -> None:
         self.url = url
+        self.schema = schema
         self.engine = engine_for(url, schema)
         self._classes_known: set[tuple[str, int]] = set()
         self._create_tables()
@@ -305,16 +306,7 @@ class PredictionLog:
         self._multirow = self.engine.dialect.paramstyle in ("qmark", "format") and bool(group)
 
     def _create_tables(self) -> None:
-        # Several worker processes may open a fresh store at once; a lost race to create a
-        # table is an error the next attempt no longer meets.
-        for attempt in range(5):
-            try:
-                metadata.create_all(self.engine)
-                return
-            except SQLAlchemyError as exc:
-                if attempt == 4:
-                    raise StateError(f"cannot create the prediction log tables in {redact(self.url)}: {exc}") from None
-                time.sleep(0.1 * (attempt + 1))
+        migrate(self.engine, str(self.schema))
 
     # ---- writing ------------------------------------------------------------------------------
     def append(self, rows: list[LogRecord], dropped: Mapping[tuple[str, str], int] | None = None) -> None:

@@ -158,15 +158,9 @@ class StateStore:
         self.lock_dir = lock_dir
         self.schema = schema
         self.engine = engine_for(url, schema)
-        try:
-            if self.engine.dialect.name == "sqlite":
-                with file_lock(lock_dir / "state-init.lock", what="opening the state store"):  # concurrent first opens
-                    metadata.create_all(self.engine)
-            else:
-                with advisory_lock(self.engine, f"{schema}:state-init", 120, "opening the state store"):
-                    metadata.create_all(self.engine)
-        except SQLAlchemyError as exc:
-            raise StateError(f"cannot open the state store {redact(url)}: {exc}") from None
+        from champion.state.schema import migrate
+
+        migrate(self.engine, str(schema))
 
     # ---- locks ----------------------------------------------------------------------------
     @contextmanager
@@ -378,6 +372,9 @@ def engine_for(url: str, schema: str | None = None) -> Engine:
             return create_engine(parsed, pool_pre_ping=True)
         _create_schema(parsed, schema)
         return create_engine(parsed, pool_pre_ping=True, connect_args={"options": f"-csearch_path={schema}"})
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")
