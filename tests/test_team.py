@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from mlflow_support import without_champion
 from serving_support import post
 from team_support import Host
 
@@ -59,6 +60,18 @@ def test_build_on_one_host_release_and_serve_on_another_monitor_sees_both(hosts,
     batch = rows.head(60)
     scored = post(production["url"], "/score", json={"data": batch[["COMMENT_ID", "CONTENT"]].to_dict("records")})
     assert scored.status_code == 200, scored.text
+
+    # Plain MLflow, where champion is not installed, loads what production serves, by name
+    # through the server, and predicts what the endpoint answered.
+    comments = batch["CONTENT"].head(10).tolist()
+    plain = without_champion(
+        "import mlflow, pandas as pd\n"
+        f"mlflow.set_tracking_uri({server.url!r})\n"
+        "model = mlflow.pyfunc.load_model('models:/youtube-spam.spam@production')\n"
+        f"print(json.dumps(model.predict(pd.DataFrame({{'CONTENT': {comments!r}}}))['label'].tolist()))\n")
+    served = post(production["url"], "/score", json={"data": [{"CONTENT": c} for c in comments]},
+                  headers={"x-champion-synthetic": "1"}).json()
+    assert plain == served["result"], served
 
     # The endpoint's loader writes to the shared PostgreSQL: host B's monitor sees the rows.
     deadline = time.monotonic() + 30

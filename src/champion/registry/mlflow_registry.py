@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import socket
 import tempfile
 import warnings
@@ -136,6 +137,7 @@ class ModelRegistry:
                     name="model",
                     python_model=str(_ENTRY),
                     artifacts={"recipe": str(folder)},
+                    code_paths=[str(_loading_code(Path(tmp) / "code"))],
                     pip_requirements=_requirements(recipe),
                     signature=signature,
                     input_example=input_example,
@@ -340,10 +342,34 @@ def _version_record(mv: Any, model: str) -> VersionRecord:
     )
 
 
+_LOADING_CODE = ("__init__.py", "errors.py", "recipes", "evaluation/__init__.py", "evaluation/paired_tests.py")
+"""What of champion a registered model needs to load: the recipes and what they import. No
+templates, stores or servers (and no module named like a standard one: MLflow drops modules
+of a code path's file names from `sys.modules`)."""
+
+
+def _loading_code(folder: Path) -> Path:
+    """A copy of champion's loading code (`folder/champion`): the model carries it in
+    `code/`, so `mlflow.pyfunc.load_model` works where champion is not installed."""
+    package = Path(__file__).resolve().parents[1]
+    target = folder / "champion"
+    for entry in _LOADING_CODE:
+        source = package / entry
+        if source.is_dir():
+            shutil.copytree(source, target / entry, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            (target / entry).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target / entry)
+    return target
+
+
 def _requirements(recipe: Recipe) -> list[str]:
+    """Pinned: MLflow, and the recipe's own packages (numpy, pandas, scikit-learn, ...)."""
     from importlib.metadata import version
 
-    return [f"mlflow=={version('mlflow')}", *recipe.pip_requirements()]
+    pinned = [f"mlflow=={version('mlflow')}", *recipe.pip_requirements()]
+    named = {r.split("==")[0].lower() for r in pinned}
+    return pinned + [f"{name}=={version(name)}" for name in ("numpy", "pandas") if name not in named]
 
 
 def _param(value: Any) -> str:
