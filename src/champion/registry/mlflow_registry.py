@@ -23,6 +23,10 @@ os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 os.environ["DO_NOT_TRACK"] = "true"
 # With a tracking server MLflow prints "View run ... at: URL" to stdout: it would corrupt --json.
 os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
+# A tracking server that is away: MLflow retries ~4 minutes by default. Ours ride over a
+# restart (1+2+4+8 s) and then fail with a clear message; set these to choose otherwise.
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "4")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
 
 import mlflow  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
