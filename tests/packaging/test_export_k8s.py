@@ -26,7 +26,7 @@ def test_staging_manifests(make_project: Callable[..., Path], tmp_path: Path) ->
     result = export("k8s", "--env", "staging", "--out", str(tmp_path / "k8s"), "--replicas", "3",
                     "-p", str(project), "--json")
     assert result.code == 0, result.stderr
-    assert result.json()["files"] == ["staging.yaml"]
+    assert result.json()["files"] == ["staging.yaml", "staging-kserve.yaml"]
     assert result.json()["image"] == "champion-youtube-spam:latest"
     text = (tmp_path / "k8s" / "staging.yaml").read_text()
     assert "&id" not in text and "*id" not in text  # no YAML anchors for humans to puzzle over
@@ -68,7 +68,7 @@ def test_production_takes_its_port_workers_and_the_image(make_project: Callable[
     result = export_k8s(Project.open(project), tmp_path, "production", "registry.example/spam:7")
     deployment, service = documents(tmp_path / "production.yaml")
     [container] = deployment["spec"]["template"]["spec"]["containers"]
-    assert result.files == ["production.yaml"] and deployment["spec"]["replicas"] == 1
+    assert result.files == ["production.yaml", "production-kserve.yaml"] and deployment["spec"]["replicas"] == 1
     assert container["image"] == "registry.example/spam:7"
     assert container["args"][-2:] == ["--workers", "2"]
     assert container["ports"][0]["containerPort"] == 8600

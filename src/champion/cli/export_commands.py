@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 export_app = typer.Typer(
     help=(
-        "Ship an environment's endpoint elsewhere: a Docker build context (docker) or a "
+        "Ship an environment's endpoint elsewhere: a Docker build context (docker), a team's stack for "
+        "Docker Compose (compose), or a "
         "Kubernetes Deployment and Service (k8s)."
     ),
     no_args_is_help=True,
@@ -78,6 +79,29 @@ def k8s(
         opened = Project.open(project)
         result = export_k8s(opened, out, environment, image or default_image(opened), replicas)
         _show(result, as_json, f"kubectl apply -f {Path(result.out) / result.files[0]}")
+
+
+@export_app.command()
+def compose(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write compose.yaml into (created if missing).")] = Path("compose"),
+    image: Annotated[str | None, typer.Option(
+        "--image", help="Image of champion's services (default: champion-PROJECT:latest, the tag the docker "
+                        "export's README builds).")] = None,
+    project: ProjectOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """Write OUT/compose.yaml: a team's whole stack on one Docker host.
+
+    PostgreSQL, an MLflow tracking server proxying artifacts, one endpoint per environment and
+    the agent, each with a healthcheck and started once what it needs is healthy. The password
+    comes from PGPASSWORD in the shell that runs `docker compose`; the file holds none.
+    """
+    with handled(as_json, lambda: log_dir(project)):
+        from champion.packaging import export_compose
+        from champion.project import Project
+
+        result = export_compose(Project.open(project), out, image)
+        _show(result, as_json, f"PGPASSWORD=... docker compose -f {Path(result.out) / 'compose.yaml'} up -d")
 
 
 def _show(result: ExportResult, as_json: bool, next_step: str) -> None:

@@ -6,6 +6,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from champion.credentials import redact
 from champion.project import Project
 
 SERVE_ROOT = "/srv/project"
@@ -54,6 +55,33 @@ def serve_args(environment: str, workers: int | None = None) -> list[str]:
         args += ["--workers", str(workers)]
     return args
 
+
+
+@dataclass(frozen=True)
+class TeamBackend:
+    """A team's servers, as an exported endpoint reaches them: the addresses (never a
+    password: those come from the environment, in Kubernetes from a Secret)."""
+
+    tracking_uri: str | None
+    """An MLflow server (None: the embedded registry, snapshotted into the image)."""
+    state_uri: str | None
+    """PostgreSQL for the state and the prediction log (None: inside the container)."""
+
+    @property
+    def active(self) -> bool:
+        return self.tracking_uri is not None or self.state_uri is not None
+
+
+CREDENTIAL_VARIABLES = ("PGPASSWORD", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN")
+"""What an exported endpoint may need to reach a team's servers; Kubernetes reads them from
+the Secret `<app>-credentials` (every key optional)."""
+
+
+def team_backend(project: Project) -> TeamBackend:
+    """The team servers of `project` (environment variables included), passwords redacted."""
+    tracking = redact(project.tracking_uri) if project.shared_registry else None
+    state = redact(project.state_uri) if project.state_schema is not None else None
+    return TeamBackend(tracking, state)
 
 
 def files_under(folder: Path) -> list[str]:

@@ -23,9 +23,11 @@ from champion.packaging.common import (
     SERVE_ROOT,
     USER_ID,
     ExportResult,
+    TeamBackend,
     default_image,
     files_under,
     serve_args,
+    team_backend,
 )
 from champion.packaging.readme import docker_readme
 from champion.project import STATE_DIR, Project
@@ -74,27 +76,33 @@ def export_docker(project: Project, out: Path, environment: str = "production",
 def _write_context(project: Project, out: Path, environment: str, settings: EnvironmentSettings,
                    base_image: str) -> list[str]:
     notes: list[str] = []
-    requirements = source.pinned_requirements()
+    team = team_backend(project)
+    # The PostgreSQL driver always: the same image serves alone, in a team, and runs the team
+    # stack's MLflow server (`champion export compose`).
+    requirements = source.pinned_requirements([*source.declared_requirements(), "psycopg[binary]>=3.2,<4"])
     (out / "requirements.txt").write_text(
         "# Runtime requirements of champion, pinned to the versions it was exported with.\n"
         + "".join(f"{r}\n" for r in requirements), encoding="utf-8")
     source.write_source(out / SOURCE_DIR, requirements)
     target = out / PROJECT_DIR
     _copy_project_files(project.root, target, skip=out)
-    remote = project.config.project.tracking_uri
+    remote = team.tracking_uri
     if remote is None:
         notes += _copy_registry(project, target / STATE_DIR, settings.alias or environment)
     else:
         (target / STATE_DIR).mkdir()  # the endpoint's own state (workers, logs) goes here
-        notes.append(f"the registry is {remote}: the container reads it from there (pass its "
-                     "credentials with -e) and follows the alias as it moves")
+        notes.append(f"the registry is {remote}: the container reads the alias from there at start, "
+                     "follows it as it moves (hot swap), and takes credentials from its environment")
         if remote.startswith(("sqlite:", "file:")):
             notes.append("that tracking_uri is a local file: mount it into the container at the same path")
-    (out / "Dockerfile").write_text(dockerfile(project, environment, settings, base_image), encoding="utf-8")
+    if team.state_uri:
+        notes.append(f"the state and the prediction log go to {team.state_uri}: give the container "
+                     "PGPASSWORD (or a .pgpass) with -e")
+    (out / "Dockerfile").write_text(dockerfile(project, environment, settings, base_image, team),
+                                    encoding="utf-8")
     (out / ".dockerignore").write_text(DOCKERIGNORE, encoding="utf-8")
     (out / "README.md").write_text(
-        docker_readme(project, environment, settings, default_image(project), remote is None),
-        encoding="utf-8")
+        docker_readme(project, environment, settings, default_image(project), team), encoding="utf-8")
     return notes
 
 
@@ -131,8 +139,14 @@ def _copy_registry(project: Project, target: Path, alias: str) -> list[str]:
             f"(503) forever; run `champion deploy` or `champion release` and export again"]
 
 
-def dockerfile(project: Project, environment: str, settings: EnvironmentSettings, base_image: str) -> str:
-    """The Dockerfile of the context."""
+def dockerfile(project: Project, environment: str, settings: EnvironmentSettings, base_image: str,
+               team: TeamBackend | None = None) -> str:
+    """The Dockerfile of the context. With a team's servers, their addresses are the image's
+    defaults (`-e` overrides them); passwords never enter the image."""
+    team = team or TeamBackend(None, None)
+    addresses = "".join(f" \\\n    {name}={value}" for name, value in
+                        (("CHAMPION_TRACKING_URI", team.tracking_uri), ("CHAMPION_STATE_URI", team.state_uri))
+                        if value)
     probe = ("import sys, urllib.request; "
              f"sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:{settings.port}{READY_PATH}', "
              "timeout=4).status == 200 else 1)")
@@ -149,7 +163,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \\
     PIP_DISABLE_PIP_VERSION_CHECK=1 \\
     MLFLOW_DISABLE_TELEMETRY=true \\
     DO_NOT_TRACK=true \\
-    CHAMPION_PROJECT={SERVE_ROOT}
+    CHAMPION_PROJECT={SERVE_ROOT}{addresses}
 
 RUN groupadd --system --gid {USER_ID} champion \\
  && useradd --system --uid {USER_ID} --gid champion --home-dir /home/champion --create-home \\

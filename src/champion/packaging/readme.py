@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from champion import __version__
 from champion.config import EnvironmentSettings
-from champion.packaging.common import READY_PATH, SERVE_ROOT
+from champion.packaging.common import READY_PATH, SERVE_ROOT, TeamBackend
 from champion.project import Project
 
 _EMBEDDED = """\
@@ -25,7 +25,7 @@ new version, with no downtime, whenever the `{alias}` alias moves.
 _REMOTE = """\
 ## Where the model comes from
 
-This project's registry is `{uri}` (`tracking_uri` in champion.toml), so the context holds no
+This project's registry is `{uri}` (a team's tracking server), so the context holds no
 snapshot: the container reads the registry from there and swaps in the new version, with no
 downtime, whenever the `{alias}` alias moves (checked every {poll:g} s). No rebuild is needed
 to release a version; `champion release` on any machine with access to the registry is
@@ -34,14 +34,27 @@ enough. Give the container what it needs to reach the registry, for an MLflow se
 """
 
 
+_STATE = """\
+## Where the prediction log goes
+
+The state and the prediction log go to the team's PostgreSQL, `{uri}` (the image's default
+`CHAMPION_STATE_URI`; `-e` overrides it): the container spools each prediction on its own disk
+and loads it there, so `champion monitor` on any machine sees this container's rows beside
+every other endpoint's, and `champion ps` lists it. Give it the password the way libpq reads
+it, `-e PGPASSWORD=...` (or mount a `.pgpass`); it is never written into the image.
+"""
+
+
 def docker_readme(project: Project, environment: str, settings: EnvironmentSettings, image: str,
-                  embedded: bool) -> str:
+                  team: TeamBackend) -> str:
     """README.md of the build context: how to build, run and check the image."""
     alias = settings.alias or environment
     port = settings.port
-    source = (_EMBEDDED if embedded else _REMOTE).format(
+    source = (_EMBEDDED if team.tracking_uri is None else _REMOTE).format(
         root=f"{SERVE_ROOT}/.champion/artifacts", alias=alias, env=environment,
-        uri=project.config.project.tracking_uri, poll=settings.poll_seconds)
+        uri=team.tracking_uri, poll=settings.poll_seconds)
+    if team.state_uri:
+        source += "\n" + _STATE.format(uri=team.state_uri)
     return f"""\
 # {project.config.project.name}: the `{environment}` endpoint as a container image
 
