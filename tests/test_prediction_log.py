@@ -215,3 +215,27 @@ def test_retention_and_back_pressure(spam) -> None:  # type: ignore[no-untyped-d
     exposed = get(url, "/metrics").text
     dropped = next(line for line in exposed.splitlines() if line.startswith("champion_prediction_log_dropped_total{"))
     assert float(dropped.rsplit(" ", 1)[1]) == counts["dropped"]
+
+
+@pytest.mark.parametrize(("rows", "seconds"), [(7, None), (None, 4.5), (5, 3.0), (100, None)])
+def test_the_tail_of_a_window_is_the_window_read_again(tmp_path: Path, rows: int | None,
+                                                        seconds: float | None) -> None:
+    """The monitor reads its history once and takes the current window as its tail: the same
+    rows, versions, inputs, outputs, probabilities and feedback as reading it again."""
+    log = PredictionLog(f"sqlite:///{tmp_path / 'state.db'}")
+    start = 1_800_000_000.0
+    log.append([LogRecord(request_id=f"r{i}", row=0, at=start + i, environment="production", model="spam",
+                          version=1 if i < 12 else 2, inputs={"CONTENT": f"text {i}", **({"X": i} if i % 3 else {})},
+                          output=i % 2, proba=[0.3, 0.7] if i % 2 else [0.8, 0.2], latency_ms=1.0,
+                          feature_key=row_key([f"text {i}"], ["text"]), identity_key=row_key([f"id{i}"], ["string"]),
+                          classes=[0, 1]) for i in range(20)])
+    log.add_feedback([FeedbackRecord(model="spam", environment="production", at=start + 30, actual=1,
+                                     request_id="r17", row=0)])
+    until = start + 19
+    history = log.window("spam", "production", rows=200, until=until)
+    again = log.window("spam", "production", rows=rows, seconds=seconds, until=until)
+    tail = history.tail(rows=rows, seconds=seconds, until=until)
+    assert len(again) > 0 and tail.request_ids == again.request_ids
+    assert tail.inputs == again.inputs and tail.outputs == again.outputs and tail.actual == again.actual
+    assert np.array_equal(tail.versions, again.versions) and np.array_equal(tail.times, again.times)
+    assert tail.proba is not None and again.proba is not None and np.array_equal(tail.proba, again.proba)

@@ -183,7 +183,7 @@ def segments(history: Window, profile_of: ProfileLookup, settings: ResolvedMonit
             entry["realized"] = (perf.get("realized") or {}).get("metrics")
             entry["estimated"] = (perf.get("estimated") or {}).get("metrics")
             if len(picked) >= settings.min_rows:
-                drift = checks.data_drift(profile, rows, settings)
+                drift = checks.data_drift(profile, rows, settings, detail=False)
                 entry["drift_share"] = drift["share"] if drift else None
         out.append(entry)
     return out

@@ -40,9 +40,10 @@ def monitor(ws: Workspace, model: str, environment: str | None = None, window: s
     now = time.time()
     with progress.step(f"reading the {environment} prediction log"):
         log = ws.predictions
-        current = log.window(model, environment, rows=rows, seconds=seconds, until=now)
+        # One read: the current window is the newest part of the history.
         history = log.window(model, environment, rows=rows * HISTORY_WINDOWS if rows else None,
                              seconds=seconds * HISTORY_WINDOWS if seconds else None, until=now)
+        current = history.tail(rows=rows, seconds=seconds, until=now)
         counts = log.counts(model, environment)
     profiles: dict[int, dict[str, Any] | None] = {}
 
