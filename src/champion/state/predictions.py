@@ -533,7 +533,7 @@ class PredictionLog:
             query = query.order_by(p.at, p.id)
         try:
             with self.engine.connect() as connection:
-                found = connection.execute(query).fetchall()  # in one call: 1M rows iterated one by one took 5 s
+                found = list(connection.execute(query).fetchall())  # one call: 1M rows one by one took 5 s
                 if rows is not None:
                     found.reverse()
                 actual = self._actuals(connection, model, environment, query) if found else {}
