@@ -209,3 +209,32 @@ def test_concurrent_builds_and_alias_moves_from_two_hosts(team_servers, tmp_path
     assert sum(applied) == len(moves) >= 1, (applied, moves)
     assert spaces[0].registry.aliases("spam")["canary"] == current
     assert moves[0].from_version is None and all(m.from_version == current for m in moves[1:])
+
+
+def test_one_agent_per_project_across_machines(team_servers, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import signal
+    import subprocess
+    import sys
+
+    postgres, server = team_servers
+    postgres.create_database("state_agents")
+    a = Host.create(tmp_path, "a", postgres, server, "state_agents", project_name="agents")
+    b = Host.create(tmp_path, "b", postgres, server, "state_agents", project_name="agents")
+    agent = subprocess.Popen([sys.executable, "-m", "champion", "agent", "--poll-seconds", "0.5", "--json",
+                              "--project", str(a.root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=a.env, cwd=str(a.home))
+    try:
+        assert agent.stdout is not None
+        first = json.loads(agent.stdout.readline())
+        assert first["event"] == "started", first
+        second = b.run("agent", "--once")  # another checkout, another HOME: only the database is shared
+        assert second.code == 2, second.stdout + second.stderr
+        assert "another champion agent is running" in second.stderr and str(agent.pid) in second.stderr
+        seen = b.json("status")["agent"]
+        assert seen["running"] is True and seen["pid"] == agent.pid
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        agent.wait(timeout=60)
+    assert b.json("status")["agent"]["running"] is False
+    assert b.run("agent", "--once").code == 0  # the lock went with the agent's session

@@ -101,7 +101,7 @@ class Agent:
         self.monitor_timers = {name: IntervalTimer(name, "monitor", m.triggers.monitor_minutes, self.store, clock)
                                for name, m in models.items() if m.triggers.monitor_minutes > 0}
         self.monitors: dict[str, MonitorCheck] = {}
-        self.lock = AgentLock(project)
+        self.lock = AgentLock(project, self.state)
         self.stopping = False
         self._grace_deadline: float | None = None
         self._released = False
