@@ -201,3 +201,20 @@ def test_remote_registry_is_not_snapshotted(make_project: Callable[..., Path], t
     assert any("http://mlflow.example:5000" in note for note in document["notes"])
     readme = (tmp_path / "ctx" / "README.md").read_text()
     assert "http://mlflow.example:5000" in readme and "alias moves" in readme
+
+
+def test_the_exported_source_installs_with_everything_champion_reads(context: tuple[Path, dict]) -> None:  # type: ignore[type-arg]
+    """The image installs champion from the context: its package data must name the same
+    files as champion's own pyproject.toml (the state's migrations among them: without them
+    the container could not open a database), and each pattern must find its files."""
+    import tomllib
+
+    out, _ = context
+    ours = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    exported = tomllib.loads((out / "champion-src" / "pyproject.toml").read_text())
+    patterns = exported["tool"]["setuptools"]["package-data"]["champion"]
+    assert patterns == ours["tool"]["setuptools"]["package-data"]["champion"]
+    package = out / "champion-src" / "src" / "champion"
+    for pattern in patterns:
+        assert [p for p in package.glob(pattern) if p.is_file()], pattern
+    assert (package / "state" / "migrations" / "versions" / "0001_baseline.py").is_file()

@@ -55,6 +55,11 @@ def pinned_requirements(requirements: list[str] | None = None) -> list[str]:
     return pinned
 
 
+PACKAGE_DATA = ("templates/**/*", "py.typed", "state/migrations/*.py", "state/migrations/versions/*.py")
+"""The package's files that are not modules (as in champion's own pyproject.toml): the
+state's migrations among them, without which an installed copy cannot open a database."""
+
+
 def write_source(target: Path, requirements: list[str]) -> None:
     """`target/src/champion` (the package) and `target/pyproject.toml` (installable with pip)."""
     shutil.copytree(package_dir(), target / "src" / "champion", ignore=_IGNORE)
@@ -74,7 +79,7 @@ def write_source(target: Path, requirements: list[str]) -> None:
         "[tool.setuptools.packages.find]\n"
         'where = ["src"]\n\n'
         "[tool.setuptools.package-data]\n"
-        'champion = ["templates/**/*", "py.typed"]\n',
+        f"champion = [{', '.join(_toml_string(g) for g in PACKAGE_DATA)}]\n",
         encoding="utf-8",
     )
 
