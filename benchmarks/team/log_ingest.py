@@ -23,8 +23,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, team_backends  # noqa: E402
-from team_support import Host  # noqa: E402  (tests/ is on the path through common)
+from common import ROOT, team_backends
+from team_support import Host
 
 
 def load(url: str, tag: str, seconds: float, answered: dict[str, float], failures: list[int]) -> None:
