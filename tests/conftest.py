@@ -88,21 +88,14 @@ def team_servers():  # type: ignore[no-untyped-def]
     """A real PostgreSQL 15 cluster and a real `mlflow server` on it (proxied artifacts),
     shared by the session's team tests. Without PostgreSQL the team tests are skipped, except
     in CI (`CI` set), where .ci/run installs it and a missing server is a failure."""
-    from team_servers import MlflowServer, Postgres, postgres_bin
+    from team_servers import postgres_bin, running_team_servers
 
     if postgres_bin() is None:
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL is not installed; .ci/run installs it (apt-get install postgresql)")
         pytest.skip("PostgreSQL is not installed (apt-get install postgresql); CI runs these tests")
-    postgres = Postgres.start()
-    server = None
-    try:
-        server = MlflowServer.start(postgres, "mlflow", postgres.folder / "mlflow-server")
-        yield postgres, server
-    finally:
-        if server is not None:
-            server.stop()
-        postgres.stop(remove=True)
+    with running_team_servers() as servers:
+        yield servers
 
 
 @pytest.fixture(autouse=True)

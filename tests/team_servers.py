@@ -15,6 +15,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -166,3 +168,18 @@ def _spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pop
     with open(log, "ab") as out:
         return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
                                 start_new_session=True)
+
+
+@contextmanager
+def running_team_servers() -> Iterator[tuple[Postgres, MlflowServer]]:
+    """A new PostgreSQL cluster and an `mlflow server` on its database `mlflow`; both are
+    stopped, and the cluster's folder removed, when the block ends."""
+    postgres = Postgres.start()
+    server = None
+    try:
+        server = MlflowServer.start(postgres, "mlflow", postgres.folder / "mlflow-server")
+        yield postgres, server
+    finally:
+        if server is not None:
+            server.stop()
+        postgres.stop(remove=True)

@@ -8,11 +8,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from team_servers import MlflowServer, Postgres, postgres_bin
+from team_servers import MlflowServer, Postgres, postgres_bin, running_team_servers
 from team_support import Host
 
 
@@ -20,15 +19,8 @@ from team_support import Host
 def own_servers() -> Iterator[tuple[Postgres, MlflowServer]]:
     if postgres_bin() is None:
         pytest.skip("PostgreSQL is not installed; CI runs these tests")
-    postgres = Postgres.start()
-    server = None
-    try:
-        server = MlflowServer.start(postgres, "mlflow", postgres.folder / "mlflow-server")
-        yield postgres, server
-    finally:
-        if server is not None:
-            server.stop()
-        postgres.stop(remove=True)
+    with running_team_servers() as servers:
+        yield servers
 
 
 @pytest.fixture(scope="module")

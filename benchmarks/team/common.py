@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 
-from team_servers import MlflowServer, Postgres
+from team_servers import MlflowServer, Postgres, running_team_servers
 
 
 @dataclass
@@ -32,17 +32,10 @@ class Backends:
 def team_backends() -> Iterator[Backends]:
     """Start the servers for the run; stop and remove them after."""
     alone = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_TRACKING", "CHAMPION_", "PG"))}
-    postgres = Postgres.start()
-    server = None
-    try:
-        server = MlflowServer.start(postgres, "mlflow", postgres.folder / "mlflow-server")
+    with running_team_servers() as (postgres, server):
         state = postgres.create_database("state")
         yield Backends(postgres, server, alone, {**alone, **postgres.env, "CHAMPION_TRACKING_URI": server.url,
                                                   "CHAMPION_STATE_URI": state})
-    finally:
-        if server is not None:
-            server.stop()
-        postgres.stop(remove=True)
 
 
 def new_project(project: Path, env: dict[str, str], build: bool = True) -> None:

@@ -15,7 +15,14 @@ import numpy as np
 
 from champion.config import DriftTestSettings, ResolvedMonitoring
 from champion.monitoring import performance, text
-from champion.monitoring.drift import CategoryCounts, DriftResult, DriftTest, check_columns, detector_for, distinct_count
+from champion.monitoring.drift import (
+    CategoryCounts,
+    DriftResult,
+    DriftTest,
+    check_columns,
+    detector_for,
+    distinct_count,
+)
 from champion.monitoring.profile import OTHER, reference_values
 
 HISTOGRAM_BINS = 20
@@ -126,7 +133,7 @@ def _column_entry(name: str, reference: dict[str, Any], current: list[Any], dete
                                   text.lengths(current), title="length (characters)")
         # Means over texts: a uniform sample is as good as all of them, and tokenizing a
         # million texts took seconds.
-        sample = _sample_texts(current)
+        sample = text.sample(current, TEXT_STATS_SAMPLE)
         stats_now = text.text_stats(sample)
         stats_now["oov_rate"] = text.oov_rate(sample, set(reference["vocabulary"]))
         stats_ref = {**reference["stats"], "oov_rate": reference["oov_rate"]}
@@ -137,13 +144,6 @@ def _column_entry(name: str, reference: dict[str, Any], current: list[Any], dete
 
 TEXT_STATS_SAMPLE = 20_000
 """Texts the window's text statistics (length, tokens, out-of-vocabulary rate) are read on."""
-
-
-def _sample_texts(values: list[Any]) -> list[Any]:
-    if len(values) <= TEXT_STATS_SAMPLE:
-        return values
-    picked = np.sort(np.random.default_rng(0).choice(len(values), TEXT_STATS_SAMPLE, replace=False))
-    return [values[i] for i in picked]
 
 
 def _detector(kind: str, test: DriftTestSettings, reference: dict[str, Any]) -> tuple[DriftTest, Any]:

@@ -36,7 +36,7 @@ class DomainClassifierTest(DriftTest):
         self.seed = seed
 
     def fit(self, reference: Any) -> Self:
-        self.reference_ = _sample(_texts(reference), self.max_rows, self.seed)
+        self.reference_ = sample(_texts(reference), self.max_rows, self.seed)
         return self
 
     def test(self, current: Any) -> DriftResult:
@@ -46,7 +46,7 @@ class DomainClassifierTest(DriftTest):
         from sklearn.model_selection import train_test_split
         from sklearn.pipeline import Pipeline
 
-        texts = _sample(_texts(current), self.max_rows, self.seed + 1)
+        texts = sample(_texts(current), self.max_rows, self.seed + 1)
         if len(self.reference_) < 2 or len(texts) < 2:
             return DriftResult(self.method, float("nan"), None, self.threshold_, False)
         everything = self.reference_ + texts
@@ -128,7 +128,8 @@ def _texts(values: Any) -> list[str]:
     return [v if isinstance(v, str) else "" for v in values]
 
 
-def _sample(values: list[str], size: int, seed: int) -> list[str]:
+def sample(values: list[Any], size: int, seed: int = 0) -> list[Any]:
+    """A uniform sample of at most `size` of `values`, in their order (seeded)."""
     if len(values) <= size:
         return values
     chosen = np.random.default_rng(seed).choice(len(values), size=size, replace=False)

@@ -18,7 +18,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from champion.credentials import redact
@@ -36,10 +36,14 @@ class SchemaError(ConfigError):
     """The state database's schema cannot be used by this champion."""
 
 
-def scripts() -> ScriptDirectory:
+def _config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(SCRIPTS))
-    return ScriptDirectory.from_config(config)
+    return config
+
+
+def scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_config())
 
 
 def head() -> str:
@@ -49,7 +53,11 @@ def head() -> str:
 def revision_of(engine: Engine) -> str | None:
     """The database's schema revision (None: never migrated)."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}).get_current_revision()
+        return _revision(connection)
+
+
+def _revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}).get_current_revision()
 
 
 def migrate(engine: Engine, lock_name: str) -> None:
@@ -73,18 +81,15 @@ def migrate(engine: Engine, lock_name: str) -> None:
 
 
 def _upgrade(engine: Engine, directory: ScriptDirectory) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(SCRIPTS))
-
     def upgrade(revision, context):  # type: ignore[no-untyped-def]
         return directory._upgrade_revs("head", revision)  # noqa: SLF001 - Alembic's documented hook
 
     with engine.begin() as connection:  # under the lock, again: another process may have done it
-        current = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}).get_current_revision()
+        current = _revision(connection)
         _refuse_newer(engine, directory, current)
         if current == directory.get_current_head():
             return
-        environment = EnvironmentContext(config, directory, fn=upgrade, destination_rev="head")
+        environment = EnvironmentContext(_config(), directory, fn=upgrade, destination_rev="head")
         with environment:
             environment.configure(connection=connection, version_table=VERSION_TABLE, target_metadata=None)
             with environment.begin_transaction():

@@ -179,9 +179,7 @@ class StateStore:
         until it is closed (or its process or machine dies), or None when another holds it."""
         connection = self.engine.connect()
         try:
-            taken = connection.execute(text("SELECT pg_try_advisory_lock(:k)"),
-                                       {"k": lock_key(f"{self.schema}:{name}")}).scalar_one()
-            connection.commit()
+            taken = _try_advisory(connection, lock_key(f"{self.schema}:{name}"))
         except SQLAlchemyError as exc:
             connection.close()
             raise StateError(f"taking the lock {name!r} failed: {exc}") from None
@@ -327,6 +325,14 @@ def lock_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
+def _try_advisory(connection: Connection, key: int) -> bool:
+    """Take the session advisory lock `key` now if it is free (the statement's transaction
+    is committed: a session lock outlives it, and no transaction is left open around it)."""
+    taken = bool(connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one())
+    connection.commit()
+    return taken
+
+
 @contextmanager
 def advisory_lock(engine: Engine, name: str, timeout: float, what: str) -> Iterator[None]:
     """A PostgreSQL advisory lock held by one connection for the `with` block. Taken with
@@ -337,14 +343,12 @@ def advisory_lock(engine: Engine, name: str, timeout: float, what: str) -> Itera
     pause = 0.02
     try:
         with engine.connect() as connection:
-            while not connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one():
-                connection.commit()
+            while not _try_advisory(connection, key):
                 if time.monotonic() >= deadline:
                     raise LockTimeout(f"waited {timeout:.0f} s for the lock of {what!r}; is another champion "
                                       "command (on this or another machine) stuck?")
                 time.sleep(pause)
                 pause = min(pause * 2, 0.5)
-            connection.commit()
             try:
                 yield
             finally:
@@ -385,8 +389,6 @@ def engine_for(url: str, schema: str | None = None) -> Engine:
         cursor.close()
 
     return engine
-
-
 
 
 def _create_schema(url: URL, schema: str) -> None:
