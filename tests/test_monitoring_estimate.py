@@ -114,3 +114,28 @@ def test_two_classes_keep_the_f1_of_the_positive_class() -> None:
     flipped = estimate_classifier(proba, ["ham", "spam"], "ham")["f1"]["value"]
     assert flipped == pytest.approx(2 * (1 - p)[~said].sum() / (2 * (1 - p)[~said].sum() + p[~said].sum()
                                                                + (1 - p)[said].sum()))
+
+
+@pytest.mark.parametrize("k", [2, 3, 4])
+def test_a_large_window_draws_sums_with_the_interval_of_drawing_every_row(k: int, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Past EXACT_DRAW_ROWS the label counts are drawn as sums (binned binomials for two
+    classes, the normal approximation for more); the interval must be the one drawing a label
+    for every row gives. One class is rare, so its rows are still drawn one by one."""
+    import champion.monitoring.performance as performance
+
+    rng = np.random.default_rng(k)
+    proba, _ = calibrated(rng, 200_000, k)
+    if k > 2:  # 5,000 rows predicted as the last class
+        proba = np.delete(proba, np.flatnonzero(proba.argmax(axis=1) == k - 1)[5_000:], axis=0)
+    assert len(proba) > 100_000
+    monkeypatch.setattr(performance, "EXACT_DRAW_ROWS", 40_000)
+    summed = estimate_classifier(proba, list(range(k)), k - 1, seed=1)
+    monkeypatch.setattr(performance, "EXACT_DRAW_ROWS", 10**9)
+    drawn = estimate_classifier(proba, list(range(k)), k - 1, seed=2)
+    for name in ("accuracy", "f1"):
+        width = drawn[name]["high"] - drawn[name]["low"]
+        assert width > 0
+        assert summed[name]["value"] == drawn[name]["value"]
+        assert summed[name]["high"] - summed[name]["low"] == pytest.approx(width, rel=0.15), name
+        middle = (summed[name]["high"] + summed[name]["low"]) / 2 - (drawn[name]["high"] + drawn[name]["low"]) / 2
+        assert abs(middle) < 0.15 * width, name

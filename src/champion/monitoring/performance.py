@@ -121,24 +121,92 @@ def estimate_classifier(proba: np.ndarray, classes: list[Any], positive: Any, le
     point = expected_classifier(proba, classes, positive)
     predicted = np.argmax(proba, axis=1)
     rng = np.random.default_rng(seed)
-    cumulative = np.cumsum(proba, axis=1)
+    counts = _label_counts(proba, predicted, rng)
+    tp = np.diagonal(counts, axis1=1, axis2=2)  # drawn label == predicted label
+    truth = counts.sum(axis=1)  # per draw, how many rows drew each label
+    said = np.bincount(predicted, minlength=k)
+    accuracy = tp.sum(axis=1) / n
     column = _column(classes, positive)
-    accuracy, f1 = np.empty(_DRAWS), np.empty(_DRAWS)
-    batch = max(1, _DRAW_CELLS // n)
-    for start in range(0, _DRAWS, batch):
-        size = min(batch, _DRAWS - start)
-        u = rng.random((size, n))
-        drawn = np.zeros((size, n), dtype=np.int32)  # a label index per draw and row
-        for c in range(k - 1):
-            drawn += u > cumulative[None, :, c]
-        accuracy[start:start + size] = (drawn == predicted[None, :]).mean(axis=1)
-        f1[start:start + size] = _macro_f1(drawn, predicted, k) if k > 2 else _positive_f1(drawn, predicted, column)
+    f1 = _macro_f1(tp, truth, said) if k > 2 else _positive_f1(tp[:, column], truth[:, column], said[column])
     tail = (1 - level) / 2 * 100
     out: dict[str, dict[str, float]] = {}
     for name, samples in (("accuracy", accuracy), ("f1", f1)):
         low, high = np.nanpercentile(samples, [tail, 100 - tail])
         out[name] = {"value": point[name], "low": float(min(low, point[name])), "high": float(max(high, point[name]))}
     return out
+
+
+EXACT_DRAW_ROWS = 50_000
+"""Up to this many rows (of a window, or of one predicted class) a label is drawn for every
+row; beyond, the counts come from an aggregate that sums the same draws (`_label_counts`)."""
+_GRID = 1000
+"""Two classes: probabilities are binned to this many steps of the unit interval."""
+
+
+def _label_counts(proba: np.ndarray, predicted: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(draws, k, k): per draw of labels from `proba`, how many rows predicted as class p drew
+    label c. Drawing a label per row costs draws x rows; a million rows took seconds per window,
+    so large windows draw sums instead:
+    - two classes: rows binned by predicted class and probability (a 1/1000 grid); a bin's
+      label count is one binomial draw with the bin's mean probability, so expected counts
+      are exact and the variance is off by at most (1/2000)^2 per row;
+    - more classes: a predicted class's rows past EXACT_DRAW_ROWS draw their label counts
+      from the normal approximation of a sum of that many independent categorical draws
+      (its mean and covariance are exact); smaller ones draw per row."""
+    n, k = proba.shape
+    if n <= EXACT_DRAW_ROWS:
+        return _drawn_counts(proba, predicted, rng)
+    if k == 2:
+        return _binned_binary_counts(proba, predicted, rng)
+    counts = np.zeros((_DRAWS, k, k))
+    for p in range(k):
+        mine = predicted == p
+        if mine.sum() > EXACT_DRAW_ROWS:
+            counts[:, p] = _normal_counts(proba[mine], rng)
+        elif mine.any():
+            counts += _drawn_counts(proba[mine], predicted[mine], rng)
+    return counts
+
+
+def _drawn_counts(proba: np.ndarray, predicted: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """`_label_counts` with a label drawn for every row."""
+    n, k = proba.shape
+    cumulative = np.cumsum(proba, axis=1)
+    counts = np.empty((_DRAWS, k, k), dtype=np.int64)
+    batch = max(1, _DRAW_CELLS // n)
+    for start in range(0, _DRAWS, batch):
+        size = min(batch, _DRAWS - start)
+        u = rng.random((size, n))
+        drawn = np.zeros((size, n), dtype=np.int64)  # a label index per draw and row
+        for c in range(k - 1):
+            drawn += u > cumulative[None, :, c]
+        cell = (np.arange(size) * k * k)[:, None] + predicted[None, :] * k + drawn
+        counts[start:start + size] = np.bincount(cell.ravel(), minlength=size * k * k).reshape(size, k, k)
+    return counts
+
+
+def _binned_binary_counts(proba: np.ndarray, predicted: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """`_label_counts` for two classes, one binomial draw per bin of rows."""
+    key = predicted.astype(np.int64) * (_GRID + 1) + np.rint(proba[:, 1] * _GRID).astype(np.int64)
+    bins, which = np.unique(key, return_inverse=True)
+    size = np.bincount(which, minlength=len(bins))
+    mean = np.clip(np.bincount(which, weights=proba[:, 1], minlength=len(bins)) / size, 0.0, 1.0)
+    group = bins // (_GRID + 1)
+    ones = rng.binomial(size[None, :], mean[None, :], size=(_DRAWS, len(bins)))
+    counts = np.zeros((_DRAWS, 2, 2), dtype=np.int64)
+    for p in (0, 1):
+        counts[:, p, 1] = ones[:, group == p].sum(axis=1)
+        counts[:, p, 0] = size[group == p].sum() - counts[:, p, 1]
+    return counts
+
+
+def _normal_counts(proba: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(draws, k) label counts of many rows from the normal approximation of their sum:
+    mean the column sums, covariance diag(mean) - P'P (singular: counts add up to the rows)."""
+    mean = proba.sum(axis=0)
+    values, vectors = np.linalg.eigh(np.diag(mean) - proba.T @ proba)
+    noise = rng.standard_normal((_DRAWS, len(mean))) * np.sqrt(np.clip(values, 0.0, None))
+    return np.clip(mean[None, :] + noise @ vectors.T, 0.0, len(proba))
 
 
 def calibration(proba: np.ndarray, labels: np.ndarray, classes: list[Any], bins: int = 10) -> dict[str, Any]:
@@ -166,9 +234,11 @@ def macro_f1(labels: np.ndarray, predicted: np.ndarray) -> float:
     (scikit-learn's `f1_score(average="macro")`)."""
     present = sorted(set(labels.tolist()) | set(predicted.tolist()), key=str)
     index = {c: i for i, c in enumerate(present)}
-    truth = np.array([index[v] for v in labels.tolist()])[None, :]
-    guess = np.array([index[v] for v in predicted.tolist()])
-    return float(_macro_f1(truth, guess, len(present))[0])
+    truth = np.array([index[v] for v in labels.tolist()], dtype=np.int64)
+    guess = np.array([index[v] for v in predicted.tolist()], dtype=np.int64)
+    k = len(present)
+    tp = np.bincount(truth[truth == guess], minlength=k)[None, :]
+    return float(_macro_f1(tp, np.bincount(truth, minlength=k)[None, :], np.bincount(guess, minlength=k))[0])
 
 
 # ---- arithmetic ---------------------------------------------------------------------------
@@ -190,27 +260,18 @@ def _expected_macro_f1(proba: np.ndarray, predicted: np.ndarray) -> float:
     return float(f1.sum() / classes) if classes > 0 else float("nan")
 
 
-def _macro_f1(drawn: np.ndarray, predicted: np.ndarray, k: int) -> np.ndarray:
-    """Macro F1 of each row of `drawn` (label indices) against `predicted`, over the classes
-    present in the truth or the prediction."""
-    draws = drawn.shape[0]
-    offsets = (np.arange(draws) * k)[:, None]
-    true_counts = np.bincount((drawn + offsets).ravel(), minlength=draws * k).reshape(draws, k)
-    hits = drawn == predicted[None, :]
-    tp = np.bincount((drawn + offsets)[hits], minlength=draws * k).reshape(draws, k)
-    said = np.bincount(predicted, minlength=k)[None, :]
-    denominator = true_counts + said  # 2tp + fp + fn
+def _macro_f1(tp: np.ndarray, truth: np.ndarray, said: np.ndarray) -> np.ndarray:
+    """Macro F1 per draw from its (draws, k) true-positive and true-label counts and the
+    (k,) predicted counts, over the classes present in the truth or the prediction."""
+    denominator = truth + said[None, :]  # 2tp + fp + fn
     present = denominator > 0
     f1 = np.where(present, 2 * tp / np.maximum(denominator, 1), 0.0)
     return np.asarray(f1.sum(axis=1) / np.maximum(present.sum(axis=1), 1), dtype=float)
 
 
-def _positive_f1(drawn: np.ndarray, predicted: np.ndarray, column: int) -> np.ndarray:
-    truly_pos, said_pos = drawn == column, (predicted == column)[None, :]
-    tp = (truly_pos & said_pos).sum(axis=1)
-    fp = (~truly_pos & said_pos).sum(axis=1)
-    fn = (truly_pos & ~said_pos).sum(axis=1)
-    denominator = 2 * tp + fp + fn
+def _positive_f1(tp: np.ndarray, truth: np.ndarray, said: int) -> np.ndarray:
+    """F1 of the positive class per draw (fp = said - tp, fn = truth - tp)."""
+    denominator = truth + said
     return np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), np.nan)
 
 
