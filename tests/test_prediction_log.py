@@ -239,3 +239,19 @@ def test_the_tail_of_a_window_is_the_window_read_again(tmp_path: Path, rows: int
     assert tail.inputs == again.inputs and tail.outputs == again.outputs and tail.actual == again.actual
     assert np.array_equal(tail.versions, again.versions) and np.array_equal(tail.times, again.times)
     assert tail.proba is not None and again.proba is not None and np.array_equal(tail.proba, again.proba)
+
+
+def test_a_window_cut_inside_one_instant_labels_only_its_own_rows(tmp_path: Path) -> None:
+    """Feedback is joined over the window's time span; rows of the same instant that fell
+    outside the window's row limit must not lend it their labels."""
+    log = PredictionLog(f"sqlite:///{tmp_path / 'state.db'}")
+    at = 1_800_000_000.0
+    log.append([LogRecord(request_id=f"r{i}", row=0, at=at, environment="production", model="spam", version=1,
+                          inputs={"CONTENT": f"text {i}"}, output=0, proba=[0.9, 0.1], latency_ms=1.0,
+                          feature_key=row_key([f"text {i}"], ["text"]), classes=[0, 1]) for i in range(5)])
+    log.add_feedback([FeedbackRecord(model="spam", environment="production", at=at + 1, actual=i, request_id=f"r{i}",
+                                     row=0) for i in (0, 1, 2, 4)])
+    window = log.window("spam", "production", rows=2, until=at + 5)
+    assert window.request_ids == ["r3", "r4"]
+    assert window.actual == [None, 4]
+    assert log.window("spam", "production", until=at + 5).actual == [0, 1, 2, None, 4]
