@@ -453,3 +453,14 @@ def test_retrain_shows_what_its_ingest_skipped(make_project) -> None:  # type: i
     assert "added: " in result.stdout and "350 duplicate rows skipped" in result.stdout
     assert "... and 345 more" in result.stdout
     assert "data: 1,139 rows from 4 files; 350 duplicate rows skipped" in result.stdout
+
+
+def test_an_ingested_file_gone_from_a_local_project_is_named(make_project) -> None:  # type: ignore[no-untyped-def]
+    project = make_project(registry=False)
+    eminem = project / "data" / "retraining" / "Youtube04-Eminem.csv"
+    stored = cli("ingest", "spam", str(eminem), "--project", str(project), "--json").json()["files"][0]["stored_as"]
+    (project / stored).unlink()
+    result = cli("train", "--project", str(project), "-q")
+    assert result.code == 2, result.stdout + result.stderr
+    assert f"{project / stored}: this file was ingested for spam but is gone from the project" in result.stderr
+    assert "Traceback" not in result.stderr

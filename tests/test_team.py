@@ -238,3 +238,36 @@ def test_one_agent_per_project_across_machines(team_servers, tmp_path: Path) -> 
         agent.wait(timeout=60)
     assert b.json("status")["agent"]["running"] is False
     assert b.run("agent", "--once").code == 0  # the lock went with the agent's session
+
+
+def test_data_ingested_on_one_host_is_trained_on_by_another(team_servers, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Ingested files live in the ingesting checkout; the registry keeps a copy, so another
+    host's build trains on them, after checking the hash recorded at ingest."""
+    from mlflow import MlflowClient
+
+    postgres, server = team_servers
+    postgres.create_database("state_data")
+    a = Host.create(tmp_path, "a", postgres, server, "state_data", project_name="shared-data")
+    b = Host.create(tmp_path, "b", postgres, server, "state_data", project_name="shared-data")
+    new_file = next((a.root / "data" / "retraining").glob("*Eminem*.csv"))
+    added = a.json("ingest", "spam", str(new_file))
+    assert added["rows_after"] > added["rows_before"]
+    stored = a.root / added["files"][0]["stored_as"]
+
+    built = b.json("build", "spam", "-q")
+    assert built["data"]["rows"] == added["rows_after"] and built["data"]["files"] == 4, built["data"]
+    fetched = b.root / added["files"][0]["stored_as"]
+    assert fetched.read_bytes() == stored.read_bytes()
+
+    # A copy that does not match the recorded hash is refused, and nothing is left behind.
+    fetched.unlink()
+    client = MlflowClient(server.url)
+    experiment = client.get_experiment_by_name("shared-data.spam")
+    data_run = client.search_runs([experiment.experiment_id], "tags.`champion.kind` = 'data'")[0]
+    tampered = tmp_path / stored.name
+    tampered.write_bytes(stored.read_bytes() + b"spam,spam,spam,spam,1\n")
+    client.log_artifact(data_run.info.run_id, str(tampered), "ingested")
+    refused = b.run("build", "spam", "-q")
+    assert refused.code == 2 and "does not match the sha256" in refused.stderr, refused
+    assert "Traceback" not in refused.stderr
+    assert not fetched.exists() and not list(fetched.parent.glob("*.partial"))

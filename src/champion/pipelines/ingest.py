@@ -2,7 +2,8 @@
 
 All files are validated, alone and together with the data already there, before anything
 is stored; then they are copied into the project (content-addressed) and recorded in one
-step. A failure leaves the dataset exactly as it was.
+step. A failure leaves the dataset exactly as it was. On a shared registry each file is also
+stored with it before it is recorded, so any machine of the team can train on it.
 """
 
 from __future__ import annotations
@@ -61,8 +62,7 @@ def ingest(ws: Workspace, model: str, files: list[Path], progress: Progress = si
     with progress.step(f"validating {len(files)} file(s)"):
         incoming = [read_data_file(Path(f), settings, model) for f in files]
     with ws.state.lock(f"data-{model}"):
-        recorded = ws.state.ingested(model)
-        existing_paths = declared_files(root, model, settings) + [root / r.path for r in recorded]
+        existing_paths = declared_files(root, model, settings) + ws.ingested_files(model)
         with progress.step("checking against the current dataset"):
             existing = [read_data_file(p, settings, model) for p in existing_paths]
             known = {f.sha256 for f in existing}
@@ -122,6 +122,8 @@ def _store(ws: Workspace, model: str, files: list[ValidatedFile]) -> list[Ingest
             copied.append(target)
             records.append(IngestedFile(model, target.relative_to(ws.project.root).as_posix(),
                                         str(file.path), file.sha256, file.rows, now()))
+            if ws.project.shared_registry:  # the team's other machines train on it too
+                ws.registry.store_data_file(model, target)
         ws.state.add_ingested(records)
     except BaseException:
         for path in copied:  # nothing half-stored

@@ -48,6 +48,8 @@ warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` met
 
 _ENTRY = Path(__file__).with_name("pyfunc_entry.py")
 TAG = "champion."
+DATA_FOLDER = "ingested"
+"""Where a data run keeps the ingested files of its model."""
 
 
 class ModelRegistry:
@@ -180,6 +182,43 @@ class ModelRegistry:
         """Mark a run ended (`KILLED`, `FAILED`, `FINISHED`)."""
         with _translated(f"ending run {run_id}"):
             self.client.set_terminated(run_id, status)
+
+    # ---- ingested data files (a shared registry's copy) ------------------------------------
+    def store_data_file(self, model: str, path: Path) -> None:
+        """Keep a copy of an ingested data file with the registry (under `ingested/` of the
+        model's data run), for the machines that share it."""
+        with _translated(f"storing {path.name} with the registry"):
+            runs = self._data_runs(model)
+            if not runs:
+                run = self.client.create_run(self.experiment_id(model), tags={TAG + "kind": "data"},
+                                             run_name="ingested data")
+                # Not RUNNING: a RUNNING run is one a killed build left behind (`running_runs`).
+                self.client.set_terminated(run.info.run_id, "FINISHED")
+                runs = [run.info.run_id]
+            self.client.log_artifact(runs[0], str(path), DATA_FOLDER)
+
+    def fetch_data_file(self, model: str, name: str, destination: Path) -> bool:
+        """Download the ingested file `name` of `model` to `destination`; False when the
+        registry has no such file."""
+        with _translated(f"downloading {name} from the registry"), tempfile.TemporaryDirectory() as tmp:
+            for run_id in self._data_runs(model):  # machines that made one at once made several
+                try:
+                    local = Path(self.client.download_artifacts(run_id, f"{DATA_FOLDER}/{name}", tmp))
+                except MlflowException as exc:
+                    if _is_not_found(exc):
+                        continue
+                    raise
+                if local.is_file():  # a missing file can come back as an empty folder
+                    destination.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(local, destination)
+                    return True
+        return False
+
+    def _data_runs(self, model: str) -> list[str]:
+        """The runs that hold `model`'s ingested files, oldest first."""
+        found = self.client.search_runs([self.experiment_id(model)], f"tags.`{TAG}kind` = 'data'",
+                                        order_by=["attributes.start_time ASC"], max_results=100)
+        return [r.info.run_id for r in found]
 
     def set_version_tag(self, model: str, version: int, key: str, value: str) -> None:
         with _translated(f"tagging {model} version {version}"):

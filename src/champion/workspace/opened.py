@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import getpass
+import hashlib
 import os
 import socket
 import subprocess
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from champion.config import ModelSettings
 from champion.data.dataset import Dataset, load_dataset
-from champion.errors import ConfigError
+from champion.credentials import redact
+from champion.errors import ConfigError, DataError
 from champion.project import Project
 from champion.recipes.base import Classifier, Recipe, Regressor
 from champion.recipes.loader import recipe_class
@@ -62,8 +65,34 @@ class Workspace:
 
     def dataset(self, model: str) -> Dataset:
         """Declared files plus ingested ones, validated and deduplicated."""
-        ingested = [self.project.root / f.path for f in self.state.ingested(model)]
-        return load_dataset(self.project.root, model, self.settings(model), ingested)
+        return load_dataset(self.project.root, model, self.settings(model), self.ingested_files(model))
+
+    def ingested_files(self, model: str) -> list[Path]:
+        """The files ingested for `model`, in order, each present in this checkout: a file
+        ingested on another machine of the team is fetched from the shared registry and
+        checked against the hash recorded when it was ingested."""
+        paths = []
+        for record in self.state.ingested(model):
+            path = self.project.root / record.path
+            if not path.is_file():
+                self._fetch_ingested(model, path, record.sha256)
+            paths.append(path)
+        return paths
+
+    def _fetch_ingested(self, model: str, path: Path, sha256: str) -> None:
+        if not self.project.shared_registry:
+            raise DataError(f"{path}: this file was ingested for {model} but is gone from the project; "
+                            "put it back (its sha256 is " + sha256 + ")")
+        partial = path.with_name(path.name + ".partial")
+        if not self.registry.fetch_data_file(model, path.name, partial):
+            raise DataError(f"{path.name}: ingested for {model} on another machine, but the registry at "
+                            f"{redact(self.project.tracking_uri)} has no copy of it (ingested before files "
+                            "were shared?); ingest it again from where it is")
+        if hashlib.sha256(partial.read_bytes()).hexdigest() != sha256:
+            partial.unlink(missing_ok=True)
+            raise DataError(f"{path.name}: the registry's copy does not match the sha256 recorded when it "
+                            f"was ingested ({sha256}); refusing to train on it")
+        partial.replace(path)
 
     def git_commit(self) -> str | None:
         try:
