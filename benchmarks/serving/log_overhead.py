@@ -33,6 +33,11 @@ holds a row for every row answered (with the count of rows it dropped, if any).
     .venv/bin/python benchmarks/serving/log_overhead.py              # ~9 min on 2 cores
     .venv/bin/python benchmarks/serving/log_overhead.py --repeat 5   # medians of 5 runs, ~15 min
     .venv/bin/python benchmarks/serving/log_overhead.py --quick      # 3 s runs, nothing written
+    .venv/bin/python benchmarks/serving/log_overhead.py --postgres   # the log on PostgreSQL (a team's)
+
+With --postgres, a PostgreSQL 15 cluster is started in a temporary folder (as the team tests
+start it) and the project's state (prediction log included) lives there
+(CHAMPION_STATE_URI, password in PGPASSWORD); results go to log_overhead_postgres.json.
 
 Results: a table on stdout, JSON in benchmarks/results/log_overhead.json.
 """
@@ -109,12 +114,18 @@ def loader_cpu(sid: int) -> float:
     return serving.process_cpu([pid for pid in serving.session_pids(sid) if is_loader(pid)])
 
 
+def prediction_log(project: Path) -> Any:
+    """The project's prediction log, where the project keeps it (SQLite, or PostgreSQL)."""
+    from champion.project import Project
+    from champion.workspace import Workspace
+
+    return Workspace(Project.open(project)).predictions
+
+
 def caught_up(project: Path, timeout: float = 120.0) -> float:
     """Wait until the log loader has loaded every spooled byte; the seconds it took."""
-    from champion.state.predictions import PredictionLog
-
     spool = project / ".champion" / "endpoints" / ENVIRONMENT["logging"] / "spool"
-    store = PredictionLog(f"sqlite:///{project / '.champion' / 'state.db'}")  # as log_counts reads it
+    store = prediction_log(project)
     start = time.monotonic()
     while time.monotonic() - start < timeout:
         sizes = {p.name: p.stat().st_size for p in spool.glob("*.jsonl")}
@@ -215,9 +226,20 @@ def paired(made: dict[str, Any], body: Path, connections: int, threads: int, sec
 
 
 def log_counts(project: Path) -> dict[str, Any]:
-    from champion.state.predictions import PredictionLog
+    return dict(prediction_log(project).counts("spam", "staging"))
 
-    return PredictionLog(f"sqlite:///{project / '.champion' / 'state.db'}").counts("spam", "staging")
+
+def start_postgres() -> Any:
+    """A PostgreSQL cluster for the run, its state database in this process's environment
+    (inherited by every champion command and endpoint started after)."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from team_servers import Postgres
+
+    postgres = Postgres.start()
+    team = {**postgres.env, "CHAMPION_STATE_URI": postgres.create_database("state")}
+    os.environ.update(team)  # for this process's own reads of the log
+    serving.ENV.update(team)  # for the champion commands, the endpoints and their loaders
+    return postgres
 
 
 def main() -> None:
@@ -231,12 +253,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="3 s runs, 1 s warm-ups; writes nothing unless --out")
     parser.add_argument("--paired-only", action="store_true",
                         help="skip the sequential runs (more paired repeats in the same time)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="keep the project's state and prediction log on a PostgreSQL cluster started for the run")
     parser.add_argument("--out", type=Path, default=None,
-                        help="results JSON (default benchmarks/results/log_overhead.json; none with --quick)")
+                        help="results JSON (default benchmarks/results/log_overhead.json, or "
+                             "log_overhead_postgres.json with --postgres; none with --quick)")
     args = parser.parse_args()
     args.duration = args.duration or (3.0 if args.quick else 15.0)
     args.warmup = args.warmup or (1.0 if args.quick else 3.0)
-    out = args.out or (None if args.quick else REPO / "benchmarks" / "results" / "log_overhead.json")
+    name = "log_overhead_postgres.json" if args.postgres else "log_overhead.json"
+    out = args.out or (None if args.quick else REPO / "benchmarks" / "results" / name)
     if shutil.which("wrk") is None or shutil.which("taskset") is None:
         sys.exit("wrk and taskset are needed")
     server_cpus = {int(c) for c in args.server_cpus.split(",")}
@@ -245,6 +271,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="champion-log-overhead-"))
     started = time.time()
     made: dict[str, Any] = {}
+    postgres = start_postgres() if args.postgres else None
     try:
         print(f"setting up a spam project in {tmp} ...", flush=True)
         made = setup(tmp, args.workers)
@@ -307,6 +334,8 @@ def main() -> None:
         for sid in made.get("sessions", {}).values():
             serving.kill_session(sid)
         shutil.rmtree(tmp, ignore_errors=True)
+        if postgres is not None:
+            postgres.stop(remove=True)
 
     if args.paired_only:  # the paired runs stand in for the sequential ones in the summary
         runs = {(side, key): [p[side] for p in pairs[key]] for side in SIDES for key, *_ in SCENARIOS}
@@ -337,7 +366,7 @@ def main() -> None:
         "machine": {"cores": os.cpu_count(), "cpu": serving.cpu_model(), "loadavg_at_end": os.getloadavg(),
                     "note": "wrk runs on the same machine as the servers (loopback)"},
         "versions": {"champion": metadata.version("champion"), "wrk": (serving.run("wrk", "-v", check=False).stdout.splitlines() or [""])[0]},
-        "settings": {"workers": args.workers, "server_cpus": args.server_cpus, "wrk_cpus": args.wrk_cpus, "duration_s": args.duration, "warmup_s": args.warmup, "repeat": args.repeat,
+        "settings": {"state": "postgresql" if args.postgres else "sqlite", "workers": args.workers, "server_cpus": args.server_cpus, "wrk_cpus": args.wrk_cpus, "duration_s": args.duration, "warmup_s": args.warmup, "repeat": args.repeat,
                      "one_comment": one, "scenarios": [{"key": k, "label": lab, "payload": p, "connections": n,
                                                         "wrk_threads": t, "duration_s": args.duration * d}
                                                        for k, lab, p, n, t, d in SCENARIOS]},
