@@ -29,6 +29,33 @@ def test_a_rollback_later_is_a_change_of_its_own() -> None:
     assert [v for v, _ in version_epochs(history)] == [1, 2, 1]  # type: ignore[arg-type]
 
 
+def _epochs_row_by_row(versions: np.ndarray, times: np.ndarray) -> list[tuple[int, list[int]]]:
+    """The rule of `version_epochs`, applied one row at a time."""
+    epochs: list[tuple[int, list[int]]] = []
+    started = 0.0
+    for i, version in enumerate(versions.tolist()):
+        if epochs and epochs[-1][0] == version:
+            epochs[-1][1].append(i)
+        elif len(epochs) >= 2 and epochs[-2][0] == version and times[i] - started <= TRANSITION_SECONDS:
+            epochs[-2][1].append(i)
+        else:
+            epochs.append((version, [i]))
+            started = float(times[i])
+    return epochs
+
+
+def test_cutting_runs_of_rows_agrees_with_the_rule_row_by_row() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        n = int(rng.integers(1, 60))
+        versions = np.cumsum(rng.random(n) < 0.2) % 3 + 1  # runs of 1..3, flickers included
+        flicker = rng.random(n) < 0.15
+        versions = np.where(flicker, np.roll(versions, 1), versions)
+        times = np.cumsum(rng.exponential(TRANSITION_SECONDS / 3, n))
+        history = SimpleNamespace(versions=versions, times=times)
+        assert version_epochs(history) == _epochs_row_by_row(versions, times)  # type: ignore[arg-type]
+
+
 # ---- evidence: what a check finds on too few rows is a warning, never hidden ---------------
 def _binary() -> tuple[Classifier, dict[str, Any]]:
     model = Classifier([0, 1], seed=1)

@@ -200,14 +200,22 @@ def version_epochs(history: Window) -> list[tuple[int, list[int]]]:
     times = np.asarray(history.times)
     epochs: list[tuple[int, list[int]]] = []
     started = 0.0
-    for i, version in enumerate(versions.tolist()):
+    # Runs of one version, row ranges [begin, end): a million rows are a handful of runs.
+    changes = np.flatnonzero(np.diff(versions)) + 1
+    for begin, end in zip([0, *changes.tolist()], [*changes.tolist(), len(versions)], strict=True):
+        version = int(versions[begin])
         if epochs and epochs[-1][0] == version:
-            epochs[-1][1].append(i)
-        elif len(epochs) >= 2 and epochs[-2][0] == version and times[i] - started <= TRANSITION_SECONDS:
-            epochs[-2][1].append(i)
-        else:
-            epochs.append((version, [i]))
-            started = float(times[i])
+            epochs[-1][1].extend(range(begin, end))
+            continue
+        if len(epochs) >= 2 and epochs[-2][0] == version:  # back to the previous version
+            within = times[begin:end] - started <= TRANSITION_SECONDS  # a prefix: times ascend
+            late = end if within.all() else begin + int(np.argmin(within))
+            epochs[-2][1].extend(range(begin, late))  # still the switch: its run
+            if late == end:
+                continue
+            begin = late
+        epochs.append((version, list(range(begin, end))))
+        started = float(times[begin])
     return epochs
 
 

@@ -36,7 +36,7 @@ class DomainClassifierTest(DriftTest):
         self.seed = seed
 
     def fit(self, reference: Any) -> Self:
-        self.reference_ = sample(_texts(reference), self.max_rows, self.seed)
+        self.reference_ = _texts(sample(list(reference), self.max_rows, self.seed))
         return self
 
     def test(self, current: Any) -> DriftResult:
@@ -46,7 +46,7 @@ class DomainClassifierTest(DriftTest):
         from sklearn.model_selection import train_test_split
         from sklearn.pipeline import Pipeline
 
-        texts = sample(_texts(current), self.max_rows, self.seed + 1)
+        texts = _texts(sample(list(current), self.max_rows, self.seed + 1))
         if len(self.reference_) < 2 or len(texts) < 2:
             return DriftResult(self.method, float("nan"), None, self.threshold_, False)
         everything = self.reference_ + texts
@@ -112,6 +112,9 @@ def oov_rate(texts: Sequence[Any], vocabulary: set[str]) -> float:
 
 
 def lengths(texts: Sequence[Any]) -> np.ndarray:
+    """Characters per text (0 for a missing one)."""
+    if set(map(type, texts)) <= {str}:  # all texts: len in C, a million in milliseconds
+        return np.fromiter(map(len, texts), dtype=float, count=len(texts))
     return np.array([len(t) for t in _texts(texts)], dtype=float)
 
 
