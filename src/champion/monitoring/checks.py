@@ -212,7 +212,7 @@ def _class_drift(reference: dict[str, Any], rows: Rows, test: DriftTestSettings)
     counts = _class_counts(reference)
     if counts is None:
         return None
-    current = CategoryCounts.of([str(v) for v in rows.outputs])
+    current = CategoryCounts.of(list(map(str, rows.outputs)))
     method = test.method if test.method in CLASS_METHODS else "auto"
     threshold = test.threshold if method != "auto" else None
     detector = detector_for("categorical", method, threshold, reference_rows=int(reference.get("rows", 0)))
@@ -444,7 +444,7 @@ def _fractions(counts: np.ndarray) -> list[float]:
 
 
 def _share(values: list[Any]) -> dict[str, float]:
-    counts = Counter(str(v) for v in values)
+    counts = Counter(map(str, values))
     total = max(len(values), 1)
     return {k: counts[k] / total for k in sorted(counts)}
 
