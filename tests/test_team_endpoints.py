@@ -3,9 +3,10 @@
 Two hosts of one project (separate folders and HOMEs, one state database, one tracking
 server) each run a production endpoint. A promotion under load swaps both with no failed
 request, and both machines' prediction rows reach the shared PostgreSQL log exactly once.
-Then the tracking server restarts in the middle of a deploy: the command finishes or fails
-clearly, nothing is half done, the endpoint serves throughout, and the deploy run again ends
-on the new version.
+Then the tracking server restarts in the middle of a deploy: the endpoint, which cannot fetch
+the new version while the server is away, does not hold that against the version; it fetches
+it once the server is back, the deploy succeeds, nothing is half done, and the endpoint
+serves throughout.
 
 The module owns its servers (the second test restarts the tracking server).
 """
@@ -64,6 +65,9 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
                                 "smoke": {"min_accuracy": 0.8}},
                     "production": {"port": free_port(), "workers": 2, "poll_seconds": 0.25,
                                    "smoke": {"min_accuracy": 0.8}}})
+            # Host A's processes give up on the tracking server at its first silence (no
+            # retries), so an outage reaches its endpoints at their next poll.
+            a.env["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
             assert a.json("build", "spam", "-q")["version"] == 1
             released = a.json("release", "spam", "-q")
             assert released["ok"] and released["version"] == 1, released
@@ -111,6 +115,15 @@ class Load:
                     self.failures.append(f"{request_id}: answered as {body.get('request_id')}")
                 self.answered[request_id] = int(body["version"])
                 time.sleep(0.005)
+
+
+def _loading(url: str) -> int | None:
+    """The version the endpoint is fetching and loading now, if any."""
+    try:
+        health = httpx.get(url + "/health", timeout=2, trust_env=False).json()
+    except httpx.HTTPError:
+        return None
+    return (health["models"].get("spam") or {}).get("loading")
 
 
 def _served_version(url: str) -> int | None:
@@ -228,13 +241,13 @@ def test_the_tracking_server_restarted_during_a_deploy(team: Team) -> None:
                                    "-q", "--project", str(a.root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   text=True, env=a.env, cwd=str(a.home))
         try:
-            # The middle of the deploy: its alias has just moved, the endpoint has still to
-            # see it and load the version through the server, and the deploy waits for that.
+            # The middle of the deploy: its alias has moved and the endpoint is fetching the
+            # version through the server (its /health says `loading`) when the server stops.
             deadline = time.monotonic() + 60
-            while _alias(server, "staging") != 2 and deploy.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.01)
-            assert deploy.poll() is None, "the deploy ended before its alias moved"
-            assert _alias(server, "staging") == 2, "the deploy did not move the alias within 60 s"
+            while _loading(staging["url"]) != 2 and deploy.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.005)
+            assert deploy.poll() is None, "the deploy ended before the endpoint began to fetch version 2"
+            assert _alias(server, "staging") == 2, "the deploy did not move the alias"
             server.stop()
             time.sleep(2)
             server.restart()
@@ -248,17 +261,14 @@ def test_the_tracking_server_restarted_during_a_deploy(team: Team) -> None:
         load.stop.set()
         thread.join(60)
     assert "Traceback" not in out + err, out + err
-    assert deploy.returncode in (0, 1, 4), (deploy.returncode, out, err)
+    # The deploy rides over the restart: the endpoint could not fetch version 2 while the
+    # server was away, which is the server's fault, not the version's, so it did not refuse
+    # it and fetched it at a later poll, within the deploy's wait.
+    assert deploy.returncode == 0, (deploy.returncode, out, err)
     history = a.json("history", "spam", "--alias", "staging")
-    if deploy.returncode:
-        # It failed clearly, and put the alias back where it was (recorded as such).
-        assert "staging" in json.loads(out)["error"]["message"], out
-        assert _alias(server, "staging") == 1
-        assert [(m["from_version"], m["to_version"]) for m in history][-2:] == [(1, 2), (2, 1)], history
-        assert "failed" in history[-1]["reason"], history[-1]
-    else:  # or it rode over the restart
-        assert json.loads(out)["version"] == 2, out
-        assert _alias(server, "staging") == 2 and history[-1]["to_version"] == 2, history
+    assert json.loads(out)["version"] == 2, out
+    assert _alias(server, "staging") == 2 and history[-1]["to_version"] == 2, history
+    assert _served_version(staging["url"]) == 2
 
     # The endpoint answered every request, from a version it had loaded.
     assert load.failures == [], load.failures[:5]

@@ -78,6 +78,11 @@ class RegistryError(ChampionError):
     """The model registry (MLflow) failed or holds something unexpected."""
 
 
+class RegistryUnreachableError(RegistryError):
+    """The tracking server did not answer (refused, timed out, or failed with a 5xx after
+    retries): a passing fault of the server, not of what it holds."""
+
+
 class UnloadableModelError(RegistryError):
     """A model just trained cannot be loaded back from the registry: it is not registered."""
 

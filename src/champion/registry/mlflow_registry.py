@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -27,6 +28,9 @@ os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
 # restart (1+2+4+8 s) and then fail with a clear message; set these to choose otherwise.
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "4")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+# A server that accepts the connection but hangs (its database away) is waited on per request
+# for this long, not MLflow's 120 s: each of the retries above waits again.
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
 
 import mlflow  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
@@ -34,7 +38,8 @@ from mlflow.exceptions import MlflowException  # noqa: E402
 from mlflow.models import ModelSignature  # noqa: E402
 from mlflow.types import ColSpec, Schema  # noqa: E402
 
-from champion.errors import ChampionError, NotFoundError, RegistryError  # noqa: E402
+from champion.credentials import redact  # noqa: E402
+from champion.errors import ChampionError, NotFoundError, RegistryError, RegistryUnreachableError  # noqa: E402
 from champion.locks import file_lock  # noqa: E402
 from champion.recipes.base import Recipe  # noqa: E402
 from champion.recipes.source import load_saved, save_with_source  # noqa: E402
@@ -464,4 +469,39 @@ def _translated(action: str, not_found: str | None = None) -> Iterator[None]:
     except MlflowException as exc:
         if not_found and _is_not_found(exc):
             raise NotFoundError(not_found) from None
-        raise RegistryError(f"{action}: {exc.message}") from None
+        unreachable = _unreachable(exc.message)
+        if unreachable:
+            raise RegistryUnreachableError(f"{action}: {unreachable}") from None
+        raise RegistryError(f"{action}: {_shortened(exc.message)}") from None
+
+
+def _shortened(message: str, limit: int = 800) -> str:
+    """MLflow lists every file of a failed download: the first of them say enough."""
+    return message if len(message) <= limit else message[:limit].rstrip() + f" ... ({len(message) - limit} more characters)"
+
+
+_FAILED_REQUEST = re.compile(r"API request to (?:endpoint )?(?P<url>\S+?) failed with (?P<how>[^\n]*)")
+_WHY = [("Connection refused", "connection refused"), ("timed out", "timed out"),
+        ("Connection reset", "connection reset"), ("Connection aborted", "connection reset"),
+        ("Name or service not known", "unknown host"), ("RemoteDisconnected", "connection closed")]
+
+
+def _unreachable(message: str) -> str | None:
+    """A readable sentence when MLflow's message says the server did not answer, or answered
+    5xx after its retries, to every request it names (a download names one per file); None
+    when any failure is of another kind."""
+    failures = list(_FAILED_REQUEST.finditer(message))
+    if not failures:
+        return None
+    reasons = []
+    for found in failures:
+        status = re.search(r"error code (5\d\d)|too many (5\d\d) error responses", found["how"])
+        if status is not None:
+            reasons.append(f"it answered {status[1] or status[2]}")
+        elif found["how"].startswith("exception"):
+            reasons.append(next((w for k, w in _WHY if k in found["how"]), "no answer"))
+        else:
+            return None
+    server = re.sub(r"/(?:api|ajax-api)/.*", "", failures[0]["url"])
+    at = f" at {redact(server)}" if server.startswith("http") else ""
+    return f"the tracking server{at} could not be reached ({reasons[0]}); is it running and healthy?"

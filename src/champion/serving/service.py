@@ -19,7 +19,7 @@ import numpy as np
 
 from champion import __version__
 from champion.config import EnvironmentSettings
-from champion.errors import ChampionError, NotFoundError, UnavailableError
+from champion.errors import ChampionError, NotFoundError, RegistryUnreachableError, UnavailableError
 from champion.project import Project
 from champion.serving import inputs, v2
 from champion.serving.batching import Batcher
@@ -244,7 +244,9 @@ class ScoringService:
             if slot.current is not None and slot.target is not None and slot.current.version != slot.target:
                 entry["note"] = (f"serves version {slot.current.version}, but the {self.alias} alias points at "
                                  f"{slot.target}" + (f", which was refused: {slot.refused.reason}"
-                                                     if _refused(slot, slot.target) and slot.refused else ""))
+                                                     if _refused(slot, slot.target) and slot.refused else "")
+                                 + (f"; fetching it failed, retried at the next poll: {slot.error}"
+                                    if slot.error else ""))
             if slot.current is None:
                 entry["reason"] = self._why_empty(name)
             models[name] = entry
@@ -294,6 +296,7 @@ class ScoringService:
                 for slot in self.slots.values():
                     slot.error = str(exc)
                 return self.health()
+            settled = True
             for name, target in targets.items():
                 slot = self.slots[name]
                 slot.target, slot.error = target, None
@@ -301,8 +304,9 @@ class ScoringService:
                     continue
                 if _refused(slot, target) and not force and time.time() < slot.refused.retry_at:  # type: ignore[union-attr]
                     continue
-                await self._swap(name, target)
-            self._seen_token = token
+                settled = await self._swap(name, target) and settled
+            if settled:  # else the same token must not hide the store from the next poll
+                self._seen_token = token
             self.board.write(self._worker_status())
             return self.health()
 
@@ -338,7 +342,9 @@ class ScoringService:
     def _data_token(self, name: str) -> tuple[str, ...]:
         return tuple(f.sha256 for f in self.workspace.state.ingested(name))
 
-    async def _swap(self, name: str, version: int) -> None:
+    async def _swap(self, name: str, version: int) -> bool:
+        """Load `version` and switch to it, or refuse it; False when it could not be fetched
+        (the tracking server away): nothing is decided, the next poll tries again."""
         slot = self.slots[name]
         slot.loading = version
         self.board.write(self._worker_status())
@@ -346,13 +352,17 @@ class ScoringService:
             if self.project.config.models[name].time is not None:
                 self._data_tokens[name] = await asyncio.to_thread(self._data_token, name)
             loaded = await asyncio.to_thread(load_version, self.workspace, name, version)
+        except RegistryUnreachableError as exc:  # the server's fault, not the version's: next poll
+            log.warning("%s: could not fetch version %s yet: %s", name, version, exc)
+            slot.error = str(exc)
+            return False
         except ChampionError as exc:
             self._refuse(slot, name, version, str(exc))
-            return
+            return True
         except Exception as exc:  # noqa: BLE001 - a broken version must never stop the service
             log.exception("refused %s version %s", name, version)
             self._refuse(slot, name, version, f"{type(exc).__name__}: {exc}")
-            return
+            return True
         finally:
             slot.loading = None
         old, slot.current, slot.refused = slot.current, loaded, None
@@ -363,6 +373,7 @@ class ScoringService:
         self.metrics.swaps.labels(name).inc()
         log.info("%s: serving version %s (was %s)", name, version, old.version if old else None)
         # `old` is dropped here; requests that captured it finish with it and release it.
+        return True
 
     def _refuse(self, slot: ModelSlot, name: str, version: int, reason: str) -> None:
         """Keep the old version serving; try `version` again later, waiting twice as long each time."""
