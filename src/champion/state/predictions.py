@@ -321,6 +321,7 @@ class PredictionLog:
         head, _, group = self._insert_sql.partition(" VALUES ")
         self._insert_head, self._insert_group = head + " VALUES ", group
         self._multirow = self.engine.dialect.paramstyle in ("qmark", "format") and bool(group)
+        self._copy_statement = "COPY predictions (" + ", ".join(f'"{c}"' for c in LOGGED_COLUMNS) + ") FROM STDIN"
 
     def _create_tables(self) -> None:
         migrate(self.engine, str(self.schema))
@@ -361,7 +362,15 @@ class PredictionLog:
         self._classes_known.update(new_classes)
 
     def _insert(self, connection: Connection, values: list[EncodedRow]) -> None:
-        if not self._multirow:  # named parameters (psycopg): SQLAlchemy batches these itself
+        if connection.dialect.name == "postgresql":
+            # COPY: an INSERT's parameters cost the loader ~18 us of CPU per row on PostgreSQL,
+            # three times SQLite's; psycopg writes COPY rows in C. Same transaction as the rest.
+            cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            with cursor, cursor.copy(self._copy_statement) as copy:
+                for row in values:
+                    copy.write_row(row)
+            return
+        if not self._multirow:  # other named-parameter drivers: SQLAlchemy batches these itself
             connection.execute(insert(predictions), [dict(zip(LOGGED_COLUMNS, v, strict=True)) for v in values])
             return
         full = len(values) - len(values) % _ROWS_PER_INSERT
