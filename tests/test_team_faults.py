@@ -110,3 +110,51 @@ def test_postgres_down_a_deploy_fails_clearly_and_the_alias_stays(own_servers, r
     for alias, version in aliases.items():  # history and aliases agree
         moves = [m for m in history if m["alias"] == alias]
         assert moves and moves[-1]["to_version"] == int(version), (alias, history)
+
+
+def test_postgres_restarted_in_the_middle_of_a_build_leaves_nothing_half_done(own_servers, released) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL (champion's state and the tracking server's store) goes away while a build
+    trains, and comes back: the build ends clearly either way, and registry, history and
+    runs agree after."""
+    import subprocess
+    import sys
+
+    from mlflow import MlflowClient
+
+    postgres, server = own_servers
+    host, production = released
+    client = MlflowClient(tracking_uri=server.url, registry_uri=server.url)
+    before = {int(v.version) for v in client.search_model_versions("name = 'youtube-spam.spam'")}
+    experiment = client.get_experiment_by_name("youtube-spam.spam")
+    build = subprocess.Popen([sys.executable, "-m", "champion", "build", "spam", "--json", "-q", "--project",
+                              str(host.root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=host.env, cwd=str(host.home))
+    try:
+        deadline = time.monotonic() + 120
+        while build.poll() is None and time.monotonic() < deadline and not client.search_runs(
+                [experiment.experiment_id], "attributes.status = 'RUNNING'"):
+            time.sleep(0.05)
+        assert build.poll() is None, "the build ended before its run started"
+        postgres.stop()
+        try:
+            assert _score(production["url"], 20, "pg-build") == [200] * 20  # serving goes on
+            time.sleep(2)
+        finally:
+            postgres.restart()
+        out, err = build.communicate(timeout=300)
+    finally:
+        if build.poll() is None:
+            build.kill()
+            build.wait()
+    assert build.returncode in (0, 1, 3, 4), (build.returncode, out, err)
+    assert "Traceback" not in err and postgres.password not in out + err
+    after = {int(v.version) for v in client.search_model_versions("name = 'youtube-spam.spam'")}
+    if build.returncode in (0, 3):  # it rode over the outage: promoted or rejected, registered either way
+        assert len(after - before) <= 1
+    else:
+        assert json.loads(out)["error"]["message"]
+        assert after == before, (before, after)  # no version without its verdict
+    status = host.json("status")["models"][0]
+    assert status["leftovers"]["interrupted_moves"] == [], status["leftovers"]
+    assert status["leftovers"]["dead_runs"] == [], status["leftovers"]  # the run was closed, not left RUNNING
+    assert status["leftovers"]["orphan_versions"] == [], status["leftovers"]
