@@ -362,7 +362,7 @@ class PredictionLog:
         self._classes_known.update(new_classes)
 
     def _insert(self, connection: Connection, values: list[EncodedRow]) -> None:
-        if connection.dialect.name == "postgresql":
+        if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
             # COPY: an INSERT's parameters cost the loader ~18 us of CPU per row on PostgreSQL,
             # three times SQLite's; psycopg writes COPY rows in C. Same transaction as the rest.
             cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]

@@ -83,7 +83,7 @@ class Workspace:
         if not self.project.shared_registry:
             raise DataError(f"{path}: this file was ingested for {model} but is gone from the project; "
                             "put it back (its sha256 is " + sha256 + ")")
-        partial = path.with_name(path.name + ".partial")
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")  # processes may fetch it at once
         if not self.registry.fetch_data_file(model, path.name, partial):
             raise DataError(f"{path.name}: ingested for {model} on another machine, but the registry at "
                             f"{redact(self.project.tracking_uri)} has no copy of it (ingested before files "
