@@ -177,7 +177,16 @@ def test_health_metadata_metrics_and_docs(spam) -> None:  # type: ignore[no-unty
     assert "champion_model_version" in metrics
     spec = get(url, "/openapi.json").json()
     assert {"/score", "/v2/models/{name}/infer", "/health"} <= set(spec["paths"])
-    assert "openapi.json" in get(url, "/docs").text
+    docs = get(url, "/docs")
+    assert "openapi.json" in docs.text
+    # The reference page is the document's routes, rendered here: it loads nothing from anywhere.
+    assert docs.headers["content-security-policy"].startswith("default-src 'none'")
+    assert "<script" not in docs.text and "http://" not in docs.text and "https://" not in docs.text
+    for path, methods in spec["paths"].items():
+        assert f"<code>{path}</code>" in docs.text
+        for method in methods:
+            assert f"<code>{method.upper()}</code>" in docs.text
+    assert "Check out my channel!" in docs.text  # the request example of /score
 
 
 def test_concurrent_requests_share_predict_calls(spam) -> None:  # type: ignore[no-untyped-def]

@@ -166,7 +166,8 @@ def create_app(service: ScoringService) -> Starlette:
         return ORJSONResponse(openapi.document(service))
 
     async def docs(request: Request) -> Response:
-        return HTMLResponse(openapi.docs_page())
+        return HTMLResponse(openapi.docs_page(openapi.document(service)),
+                            headers={"Content-Security-Policy": openapi.DOCS_POLICY})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

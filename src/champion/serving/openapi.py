@@ -1,12 +1,15 @@
-"""The endpoint's OpenAPI document (`/openapi.json`) and a Swagger UI page (`/docs`)."""
+"""The endpoint's OpenAPI document (`/openapi.json`) and its reference page (`/docs`)."""
 
 from __future__ import annotations
 
+import json
+from html import escape
 from typing import Any
 
 from champion import __version__
 
-_SWAGGER = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
+DOCS_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+"""`/docs` loads nothing: one page, its style inline, no script."""
 
 
 def document(service: Any) -> dict[str, Any]:
@@ -98,13 +101,30 @@ _REASONS = {"401": "Missing or wrong API key (the route describes the models: op
             "404": "No such model or version", "503": "Not ready: no version served"}
 
 
-def docs_page() -> str:
-    """Swagger UI for `/openapi.json` (its script comes from a CDN; the spec itself is local)."""
+def docs_page(document: dict[str, Any]) -> str:
+    """The routes of `document` as one self-contained page: method, path, summary, request
+    example and statuses. Nothing is fetched from anywhere (the page works offline)."""
+    rows = []
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            statuses = ", ".join(f"<b>{escape(code)}</b> {escape(r.get('description', ''))}"
+                                 for code, r in operation.get("responses", {}).items())
+            body = (operation.get("requestBody") or {}).get("content", {}).get("application/json", {})
+            example = (f"<pre>{escape(json.dumps(body['example']))}</pre>" if "example" in body else "")
+            key = " (X-API-Key when the endpoint has one)" if operation.get("security") else ""
+            rows.append(f"<tr><td><code>{escape(method.upper())}</code></td><td><code>{escape(path)}</code></td>"
+                        f"<td>{escape(operation.get('summary', ''))}{escape(key)}"
+                        f"{'<p>' + escape(operation['description']) + '</p>' if operation.get('description') else ''}"
+                        f"{example}</td><td>{statuses}</td></tr>")
+    title = escape(document["info"]["title"])
     return f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>champion endpoint</title>
-<link rel="stylesheet" href="{_SWAGGER}/swagger-ui.css"></head>
-<body><div id="ui"><p>The interactive page needs {_SWAGGER}; the API is described at
-<a href="/openapi.json">/openapi.json</a>.</p></div>
-<script src="{_SWAGGER}/swagger-ui-bundle.js"></script>
-<script>window.onload = () => SwaggerUIBundle({{url: "/openapi.json", dom_id: "#ui"}});</script>
-</body></html>"""
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>body{{font:15px/1.45 system-ui,sans-serif;margin:1.5rem;color:#1a1a1a}}table{{border-collapse:collapse;width:100%}}
+th,td{{border-bottom:1px solid #ccc;padding:.45rem;text-align:left;vertical-align:top}}code,pre{{font:13px ui-monospace,monospace}}
+pre{{background:#f3f3f3;padding:.4rem;white-space:pre-wrap}}td:last-child{{font-size:13px}}</style></head>
+<body><h1>{title}</h1>
+<p>Version {escape(document["info"]["version"])}. The machine-readable description is
+<a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1): give it to any OpenAPI tool.</p>
+<table><thead><tr><th>method</th><th>path</th><th>what it does</th><th>answers</th></tr></thead>
+<tbody>{"".join(rows)}</tbody></table></body></html>"""
