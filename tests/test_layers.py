@@ -17,6 +17,7 @@ LAYERS = [
     {"workspace"},  # a project with its opened stores, feedback, processes
     {"serving", "triggers", "packaging"},  # services that run or package models
     {"pipelines"},  # the steps, orchestrating stores and services
+    {"ui"},  # the control room: pages over the steps
     {"cli"},  # the edge
     {"__main__"},
 ]

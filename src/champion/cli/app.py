@@ -343,6 +343,7 @@ from champion.cli import release_commands  # noqa: E402,F401  (registers its com
 from champion.cli import feedback_commands  # noqa: E402,F401  (registers `feedback` on `app`)
 from champion.cli import agent_commands  # noqa: E402,F401  (registers `agent` on `app`)
 from champion.cli import monitor_commands  # noqa: E402,F401  (registers `monitor` on `app`)
+from champion.cli import ui_commands  # noqa: E402,F401  (registers `ui` on `app`)
 # isort: on
 from champion.cli.export_commands import export_app  # noqa: E402
 

@@ -55,7 +55,8 @@ def pinned_requirements(requirements: list[str] | None = None) -> list[str]:
     return pinned
 
 
-PACKAGE_DATA = ("templates/**/*", "py.typed", "state/migrations/*.py", "state/migrations/versions/*.py")
+PACKAGE_DATA = ("templates/**/*", "py.typed", "state/migrations/*.py", "state/migrations/versions/*.py",
+                "ui/static/*")
 """The package's files that are not modules (as in champion's own pyproject.toml): the
 state's migrations among them, without which an installed copy cannot open a database."""
 
