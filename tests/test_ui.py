@@ -95,3 +95,78 @@ def test_it_is_read_only_and_names_bad_options(control_room) -> None:  # type: i
     assert httpx.get(url + "/nothing-here", timeout=30, trust_env=False).status_code == 404
     refused = cli("ui", "--port", "70000", "-p", str(control_room["root"]))
     assert refused.code == 2 and "--port: 70000 is not a port" in refused.stdout + refused.stderr
+
+
+# ---- in a real browser (Debian's Chromium, driven by Playwright) ------------------------------
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(os.environ.get("CHAMPION_TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "test-artifacts"))
+AXE = Path(__file__).with_name("vendor") / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium kept off the network. Without it the browser tests are skipped,
+    except in CI (`CI` set), where .ci/run installs it and a missing browser is a failure."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is not installed; .ci/run installs it (apt-get install chromium)")
+        pytest.skip("Chromium is not installed (apt-get install chromium); CI runs these tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def _production_cell(page: Any) -> str:
+    return str(page.locator("tr", has=page.locator("th", has_text="production")).first.inner_text())
+
+
+def test_in_a_browser_the_overview_follows_a_deploy_without_reloading(control_room, browser) -> None:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    blocked: list[str] = []
+    context.route(re.compile(r"^(?!http://127\.0\.0\.1:).*"), lambda route: (blocked.append(route.request.url),
+                                                                           route.abort()))
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    try:
+        page.goto(control_room["url"] + "/")
+        assert "no endpoint running" in _production_cell(page)
+        page.evaluate("window.sameDocument = true")  # gone if the page reloads
+        assert cli("deploy", "production", "-p", str(control_room["root"]), "-q").code == 0
+        page.wait_for_function("() => [...document.querySelectorAll('tr')].some(r => "
+                               "r.innerText.startsWith('production') && r.innerText.includes('Healthy'))",
+                               timeout=30_000)
+        assert page.evaluate("window.sameDocument") is True
+        assert "v1 on" in _production_cell(page)
+        page.screenshot(path=str(ARTIFACTS / "ui-overview-1280.png"), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing runs off a phone
+        page.screenshot(path=str(ARTIFACTS / "ui-overview-390.png"), full_page=True)
+        assert (ARTIFACTS / "ui-overview-1280.png").stat().st_size > 0
+        assert blocked == [] and errors == [], (blocked, errors)  # nothing asked of anywhere else
+    finally:
+        context.close()
+
+
+def test_axe_finds_no_serious_accessibility_violations(control_room, browser) -> None:  # type: ignore[no-untyped-def]
+    # axe is injected by the test (the page's CSP would refuse it: bypass_csp for this context only).
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    try:
+        page.goto(control_room["url"] + "/")
+        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+        results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+        serious = [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3])
+                   for v in results["violations"] if v["impact"] in ("serious", "critical")]
+        assert serious == [], serious
+        assert results["passes"] is not None
+    finally:
+        context.close()
