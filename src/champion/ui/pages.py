@@ -51,14 +51,15 @@ def _model_section(model: dict[str, Any]) -> str:
 def _environment_row(row: dict[str, Any]) -> str:
     served = row["endpoints"]
     if not served:
-        cells = f'<td>-</td><td class="next">{_code(row["next"])}</td>'
+        cells = f'<td data-label="served">-</td><td data-label="health" class="next">{_code(row["next"])}</td>'
     else:
         versions = ", ".join(f'v{escape(str(e["version"]))} on {escape(e["machine"])}' for e in served)
         states = "".join(f'<span class="state {escape(e["state"].lower())}">{escape(e["state"])}</span>'
                          + "".join(f'<br><small>{escape(note)}</small>' for note in e["notes"]) for e in served)
-        cells = f"<td>{versions}</td><td>{states}</td>"
+        cells = f'<td data-label="served">{versions}</td><td data-label="health">{states}</td>'
     alias = f'{escape(row["alias"])} → {escape(str(row["alias_version"]))}' if row["alias_version"] else "unset"
-    return f'<tr><th scope="row">{escape(row["environment"])}</th><td>{alias}</td>{cells}</tr>'
+    return (f'<tr><th scope="row">{escape(row["environment"])}</th>'
+            f'<td data-label="alias points at">{alias}</td>{cells}</tr>')
 
 
 def _agent_section(agent: dict[str, Any]) -> str:
