@@ -156,6 +156,23 @@ def test_in_a_browser_the_overview_follows_a_deploy_without_reloading(control_ro
         context.close()
 
 
+def test_times_are_shown_in_the_viewers_zone(control_room, browser) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(timezone_id="Asia/Tokyo", locale="en-GB")
+    page = context.new_page()
+    try:
+        page.goto(control_room["url"] + "/")
+        stamp = page.locator("time").first
+        instant = stamp.get_attribute("datetime")  # UTC, from the server
+        assert instant and instant.endswith("+00:00")
+        shown = page.evaluate("new Date(document.querySelector('time').dateTime)"
+                              ".toLocaleString(undefined, {dateStyle: 'medium', timeStyle: 'medium'})")
+        assert stamp.inner_text() == shown and stamp.inner_text() != instant
+        tokyo_hour = (int(instant[11:13]) + 9) % 24
+        assert f"{tokyo_hour:02d}:{instant[14:16]}" in shown  # UTC+9, not the server's UTC
+    finally:
+        context.close()
+
+
 def test_axe_finds_no_serious_accessibility_violations(control_room, browser) -> None:  # type: ignore[no-untyped-def]
     # axe is injected by the test (the page's CSP would refuse it: bypass_csp for this context only).
     context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
