@@ -95,6 +95,9 @@ def test_it_is_read_only_and_names_bad_options(control_room) -> None:  # type: i
     assert httpx.get(url + "/nothing-here", timeout=30, trust_env=False).status_code == 404
     refused = cli("ui", "--port", "70000", "-p", str(control_room["root"]))
     assert refused.code == 2 and "--port: 70000 is not a port" in refused.stdout + refused.stderr
+    taken = cli("ui", "--port", control_room["url"].rsplit(":", 1)[1], "-p", str(control_room["root"]))
+    assert taken.code == 2 and "cannot listen on 127.0.0.1:" in taken.stdout + taken.stderr, taken.stdout + taken.stderr
+    assert "Traceback" not in taken.stdout + taken.stderr
 
 
 # ---- in a real browser (Debian's Chromium, driven by Playwright) ------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -31,6 +32,7 @@ def ui(
     with handled(False, lambda: log_dir(project)):
         if not 0 < port < 65536:
             raise UsageError(f"--port: {port} is not a port (1-65535)")
+        _check_free(host, port)
         import uvicorn
 
         from champion.ui.app import create_app
@@ -38,3 +40,14 @@ def ui(
         ws = workspace(project)
         render.console.print(f"champion ui for {ws.project.config.project.name}: http://{host}:{port}/ (Ctrl-C stops it)")
         uvicorn.run(create_app(ws), host=host, port=port, log_level="warning", access_log=False)
+
+
+def _check_free(host: str, port: int) -> None:
+    """A clear error before anything starts when the address is taken (uvicorn would exit 3)."""
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise UsageError(f"--port/--host: cannot listen on {host}:{port} ({exc.strerror}); "
+                         "choose another with --port") from None
