@@ -47,7 +47,7 @@ def status(ws: Workspace, model: str | None = None) -> dict[str, Any]:
 
 def agent_status(ws: Workspace, model: str | None = None, limit: int = AGENT_JOBS_SHOWN) -> dict[str, Any]:
     """Whether `champion agent` runs for the project, and its latest jobs (newest first)."""
-    presence = agent_presence(ws.project, ws.state if ws.project.state_schema is not None else None)
+    presence = agent_presence(ws.project, ws.state)  # the state answers only on a team's PostgreSQL
     jobs = JobStore(ws.state).recent(limit, model)
     return {"running": presence.running, "pid": presence.pid, "started_at": presence.started_at,
             "jobs": [job.as_dict() for job in jobs]}

@@ -565,10 +565,10 @@ class PredictionLog:
         """Prediction id -> the latest matching feedback's actual value, for the predictions
         `query` selects: one join per kind of key, each on its own index; none when the model
         has no feedback in this environment."""
+        if not _has_feedback(connection, model, environment):
+            return {}
         f = feedback.c
         scope = and_(f.model == model, f.environment == environment)
-        if connection.execute(select(f.id).where(scope).limit(1)).first() is None:
-            return {}
         win = query.subquery()
         joins = [
             and_(f.request_id == win.c.request_id, or_(f.row.is_(None), f.row == win.c.row)),
@@ -622,8 +622,7 @@ class PredictionLog:
                 logged, oldest, newest = connection.execute(
                     select(func.count(), func.min(p.at), func.max(p.at)).where(mine)).one()
                 with_labels = 0
-                if connection.execute(select(f.id).where(f.model == model, f.environment == environment)
-                                      .limit(1)).first() is not None:  # else: a million rows probed for nothing
+                if _has_feedback(connection, model, environment):  # else: a million rows probed for nothing
                     with_labels = connection.execute(select(func.count()).where(mine, labelled)).scalar_one()
                 dropped = connection.execute(select(func.coalesce(func.sum(log_drops.c.rows), 0)).where(
                     log_drops.c.model == model, log_drops.c.environment == environment)).scalar_one()
@@ -634,6 +633,13 @@ class PredictionLog:
 
 
 # ---- helpers ----------------------------------------------------------------------------------
+def _has_feedback(connection: Connection, model: str, environment: str) -> bool:
+    """Whether any feedback arrived for `model` in `environment` (one index probe)."""
+    f = feedback.c
+    return connection.execute(select(f.id).where(f.model == model, f.environment == environment)
+                              .limit(1)).first() is not None
+
+
 def _dumps(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode("utf-8")
 
@@ -697,8 +703,8 @@ def _window(model: str, environment: str, found: list[Any], actual: dict[int, An
     if not forecasts:
         values = _loads_all(proba_json)
         index = {c: k for k, c in enumerate(classes)}
-        logged_versions = set(np.unique(version_array).tolist())
-        same = all((classes_of.get(v) or classes) == classes for v in logged_versions)
+        # `classes_of` has logged versions only; one missing from it is read in the union's order.
+        same = all((order or classes) == classes for order in classes_of.values())
         if same:  # every version with these classes: one array, unless the lists are ragged
             proba = _matrix(values, n, len(classes))
         if proba is None:
