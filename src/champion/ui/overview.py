@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from champion.pipelines import endpoints
+from champion.pipelines.aliases import CHAMPION
+from champion.pipelines.release import alias_of
 from champion.pipelines.status import agent_status
 from champion.workspace import Workspace
 
@@ -24,8 +26,8 @@ def overview(ws: Workspace) -> dict[str, Any]:
         versions = {v.version: v for v in ws.registry.versions(model)}
         newest = max(versions) if versions else None
         rows = []
-        for environment, settings in ws.project.config.environments.items():
-            alias = settings.alias or environment
+        for environment in ws.project.config.environments:
+            alias = alias_of(ws, environment)
             running = served.get(environment, [])
             rows.append({
                 "environment": environment,
@@ -37,7 +39,7 @@ def overview(ws: Workspace) -> dict[str, Any]:
                 "next": None if any(e.pid is not None for e in running) else
                 f"no endpoint running: `champion up {environment}`",
             })
-        champion = aliases.get("champion")
+        champion = aliases.get(CHAMPION)
         models.append({
             "model": model,
             "versions": len(versions),
