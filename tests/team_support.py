@@ -7,6 +7,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,12 +49,27 @@ class Host:
                                                     "smoke": {"min_accuracy": 0.8}}})
         return host
 
+    def command(self, *args: str, project: bool = True) -> list[str]:
+        return [sys.executable, "-m", "champion", *args, *(["--project", str(self.root)] if project else [])]
+
     def run(self, *args: str, project: bool = True, timeout: float = 600) -> Result:
-        command = [sys.executable, "-m", "champion", *args, *(["--project", str(self.root)] if project else [])]
-        done = subprocess.run(command, capture_output=True, text=True, env=self.env, cwd=str(self.home),
-                              timeout=timeout)
+        done = subprocess.run(self.command(*args, project=project), capture_output=True, text=True, env=self.env,
+                              cwd=str(self.home), timeout=timeout)
         self.outputs.append(done.stdout + done.stderr)
         return Result(done.returncode, done.stdout, done.stderr)
+
+    @contextmanager
+    def started(self, *args: str) -> Iterator[subprocess.Popen[str]]:
+        """`champion ARGS` running in the background on this host (read its output with
+        `communicate`); killed if it still runs when the block ends."""
+        process = subprocess.Popen(self.command(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   env=self.env, cwd=str(self.home))
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
 
     def json(self, *args: str) -> Any:
         done = self.run(*args, "--json")

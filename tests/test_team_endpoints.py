@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -237,10 +235,7 @@ def test_the_tracking_server_restarted_during_a_deploy(team: Team) -> None:
     thread = threading.Thread(target=load.run)
     thread.start()
     try:
-        deploy = subprocess.Popen([sys.executable, "-m", "champion", "deploy", "staging", "--version", "2", "--json",
-                                   "-q", "--project", str(a.root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True, env=a.env, cwd=str(a.home))
-        try:
+        with a.started("deploy", "staging", "--version", "2", "--json", "-q") as deploy:
             # The middle of the deploy: its alias has moved and the endpoint is fetching the
             # version through the server (its /health says `loading`) when the server stops.
             deadline = time.monotonic() + 60
@@ -252,10 +247,6 @@ def test_the_tracking_server_restarted_during_a_deploy(team: Team) -> None:
             time.sleep(2)
             server.restart()
             out, err = deploy.communicate(timeout=300)
-        finally:
-            if deploy.poll() is None:
-                deploy.kill()
-                deploy.wait()
         time.sleep(1)  # still serving after the restart
     finally:
         load.stop.set()

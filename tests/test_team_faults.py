@@ -116,9 +116,6 @@ def test_postgres_restarted_in_the_middle_of_a_build_leaves_nothing_half_done(ow
     """PostgreSQL (champion's state and the tracking server's store) goes away while a build
     trains, and comes back: the build ends clearly either way, and registry, history and
     runs agree after."""
-    import subprocess
-    import sys
-
     from mlflow import MlflowClient
 
     postgres, server = own_servers
@@ -126,10 +123,7 @@ def test_postgres_restarted_in_the_middle_of_a_build_leaves_nothing_half_done(ow
     client = MlflowClient(tracking_uri=server.url, registry_uri=server.url)
     before = {int(v.version) for v in client.search_model_versions("name = 'youtube-spam.spam'")}
     experiment = client.get_experiment_by_name("youtube-spam.spam")
-    build = subprocess.Popen([sys.executable, "-m", "champion", "build", "spam", "--json", "-q", "--project",
-                              str(host.root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             env=host.env, cwd=str(host.home))
-    try:
+    with host.started("build", "spam", "--json", "-q") as build:
         deadline = time.monotonic() + 120
         while build.poll() is None and time.monotonic() < deadline and not client.search_runs(
                 [experiment.experiment_id], "attributes.status = 'RUNNING'"):
@@ -142,10 +136,6 @@ def test_postgres_restarted_in_the_middle_of_a_build_leaves_nothing_half_done(ow
         finally:
             postgres.restart()
         out, err = build.communicate(timeout=300)
-    finally:
-        if build.poll() is None:
-            build.kill()
-            build.wait()
     assert build.returncode in (0, 1, 3, 4), (build.returncode, out, err)
     assert "Traceback" not in err and postgres.password not in out + err
     after = {int(v.version) for v in client.search_model_versions("name = 'youtube-spam.spam'")}
