@@ -15,6 +15,7 @@ import hashlib
 import logging
 import os
 import time
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -48,8 +49,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from champion.state.schema import migrate
 from champion.state.store import StateError, engine_for
 
-__all__ = ["LOGGED_COLUMNS", "EncodedRow", "FeedbackRecord", "FeedbackResult", "LogRecord", "LoggedWindow",
-           "PredictionLog", "SpoolProgress", "canonical", "new_request_id", "request_time", "row_key"]
+__all__ = ["BUCKET_COLUMNS", "LATENCY_BOUNDS_MS", "LOGGED_COLUMNS", "MINUTE_COUNTS", "EncodedRow", "Failures",
+           "FeedbackRecord", "FeedbackResult", "LogRecord", "LoggedWindow", "MinuteKey", "PredictionLog",
+           "SpoolProgress", "canonical", "minute_of", "new_request_id", "request_time", "row_key"]
 
 log = logging.getLogger("champion.state")
 
@@ -130,6 +132,40 @@ spool_segments = Table(
     Column("loaded_rows", BigInteger, nullable=False),  # log rows those bytes held
 )
 
+LATENCY_BOUNDS_MS = (0.5, 1, 1.5, 2, 3, 5, 7, 10, 15, 20, 30, 50, 70, 100, 150, 200, 300, 500, 700, 1000, 1500, 2000,
+                     3000, 5000, 10000)
+"""Upper bounds (ms) of the traffic rollup's latency buckets; one more bucket holds the rest.
+About 1.5x apart, so a percentile interpolated inside its bucket is off by a fraction of
+that step, where requests usually are: 1-10 ms for one row, 100-1,000 for large batches.
+Frozen with the table (migration 0002): new bounds need a new migration."""
+BUCKET_COLUMNS = tuple(f"ms_le_{bound:g}".replace(".", "_") for bound in LATENCY_BOUNDS_MS) + (
+    f"ms_gt_{LATENCY_BOUNDS_MS[-1]:g}",)
+"""Rollup columns: requests whose latency is at most the bound and above the previous one."""
+MINUTE_COUNTS = ("requests", "rows", "errors", "rejected", "latency_sum_ms", *BUCKET_COLUMNS)
+"""The rollup's additive columns, in the order of an accumulator in `_rollup`."""
+
+prediction_minutes = Table(
+    "prediction_minutes",
+    metadata,
+    # Traffic per minute, summed from what the log loader writes (same transaction) and from
+    # the failed requests the workers count: what the control room reads instead of scanning
+    # `predictions`. Every write adds (an upsert), so several loaders may share a minute.
+    Column("model", String(200), primary_key=True),
+    Column("environment", String(100), primary_key=True),
+    Column("minute", BigInteger, primary_key=True),  # epoch seconds of the minute's start
+    Column("version", Integer, primary_key=True),  # 0: none served yet (failed requests only)
+    Column("requests", BigInteger, nullable=False),  # scored requests (logged; latency below)
+    Column("rows", BigInteger, nullable=False),  # scored rows
+    Column("errors", BigInteger, nullable=False),  # requests answered 5xx
+    Column("rejected", BigInteger, nullable=False),  # requests answered 4xx (not 401, not 499)
+    Column("latency_sum_ms", Double, nullable=False),  # of the scored requests
+    *(Column(name, BigInteger, nullable=False) for name in BUCKET_COLUMNS),
+)
+MinuteKey = tuple[str, str, int, int]
+"""(model, environment, minute, version) of a rollup row."""
+Failures = Mapping[MinuteKey, Sequence[int]]
+"""Failed requests per rollup row: (errors, rejected)."""
+
 LOGGED_COLUMNS = ("model", "environment", "at", "request_id", "row", "version", "inputs", "output", "proba",
                   "latency_ms", "identity_key", "feature_key")
 """The columns a logged row fills, in the order of an `EncodedRow`."""
@@ -141,6 +177,8 @@ _SEPARATOR = "\x1f"
 _STRINGS = ("text", "string", "label")
 _CHUNK = 2_000  # keys per IN (...) list: below SQLite's (32,766) and PostgreSQL's (65,535) parameter limits
 _PURGE_BATCH = 5_000  # rows deleted per transaction, so the writer never waits long for the lock
+_MINUTE_KEY = ("model", "environment", "minute", "version")
+_FIRST_BUCKET = MINUTE_COUNTS.index(BUCKET_COLUMNS[0])
 
 
 # ---- keys -------------------------------------------------------------------------------------
@@ -172,6 +210,12 @@ def row_key(values: Sequence[Any], kinds: Sequence[str]) -> str:
     else:
         text = _SEPARATOR.join([canonical(v, k) for v, k in zip(values, kinds, strict=True)])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def minute_of(at: float) -> int:
+    """The start (epoch seconds) of the minute holding `at`: the traffic rollup's key, the
+    same as migration 0002's backfill computes in SQL."""
+    return int(at) // 60 * 60
 
 
 def new_request_id() -> str:
@@ -322,6 +366,7 @@ class PredictionLog:
         self._insert_head, self._insert_group = head + " VALUES ", group
         self._multirow = self.engine.dialect.paramstyle in ("qmark", "format") and bool(group)
         self._copy_statement = "COPY predictions (" + ", ".join(f'"{c}"' for c in LOGGED_COLUMNS) + ") FROM STDIN"
+        self._add_minutes = _minutes_upsert(self.engine.dialect.name)
 
     def _create_tables(self) -> None:
         migrate(self.engine, str(self.schema))
@@ -337,20 +382,25 @@ class PredictionLog:
 
     def append_rows(self, rows: list[EncodedRow], classes: Mapping[tuple[str, int], list[Any]] | None = None,
                     dropped: Mapping[tuple[str, str], int] | None = None,
-                    progress: SpoolProgress | None = None) -> None:
+                    progress: SpoolProgress | None = None, failures: Failures | None = None) -> None:
         """`append` for rows already encoded (the endpoint's log loader builds these directly:
         one tuple per row in `LOGGED_COLUMNS` order, inputs/output/proba as JSON text), the
         classes of each (model, version) they hold, drop counts, and how far the spool
-        segment they came from is loaded now (recorded in the same transaction)."""
+        segment they came from is loaded now (recorded in the same transaction). The traffic
+        rollup (`prediction_minutes`) gets the rows' requests and `failures` in it too, so a
+        loader that dies neither loses nor repeats a minute's counts."""
         now = time.time()
         new_classes = {key: value for key, value in (classes or {}).items() if key not in self._classes_known}
         drops = [{"model": m, "environment": e, "at": now, "rows": n} for (m, e), n in (dropped or {}).items() if n]
-        if not rows and not drops and progress is None:
+        minutes = _rollup(rows, failures or {})
+        if not rows and not drops and not minutes and progress is None:
             return
         try:
             with self.engine.begin() as connection:
                 if rows:
                     self._insert(connection, rows)
+                if minutes:
+                    self._add_to_minutes(connection, minutes)
                 if drops:
                     connection.execute(insert(log_drops), drops)
                 if new_classes:
@@ -382,6 +432,21 @@ class PredictionLog:
             rest = values[full:]
             statement = self._insert_head + ", ".join([self._insert_group] * len(rest))
             connection.exec_driver_sql(statement, tuple(chain.from_iterable(rest)))
+
+    def _add_to_minutes(self, connection: Connection, minutes: dict[MinuteKey, list[Any]]) -> None:
+        """Add each accumulator to its rollup row: one upsert statement for the batch, keys in
+        order (two loaders on PostgreSQL then lock shared rows in one order: no deadlock)."""
+        values = [dict(zip(_MINUTE_KEY, key, strict=True)) | dict(zip(MINUTE_COUNTS, counts, strict=True))
+                  for key, counts in sorted(minutes.items())]
+        if self._add_minutes is not None:
+            connection.execute(self._add_minutes, values)
+            return
+        m = prediction_minutes.c  # another database: update, else insert (within this transaction)
+        for value in values:
+            found = connection.execute(prediction_minutes.update().where(*(m[k] == value[k] for k in _MINUTE_KEY))
+                                       .values({c: m[c] + value[c] for c in MINUTE_COUNTS})).rowcount
+            if not found:
+                connection.execute(insert(prediction_minutes).values(value))
 
     def _record_classes(self, connection: Connection, classes: Mapping[tuple[str, int], list[Any]]) -> None:
         known = {(r.model, r.version) for r in connection.execute(
@@ -496,12 +561,20 @@ class PredictionLog:
         return present
 
     def purge(self, older_than: float, *, model: str | None = None, environment: str | None = None) -> int:
-        """Delete predictions, feedback and drop counts from before `older_than` (epoch
-        seconds), of one model and/or environment if named (an endpoint purges its own: each
-        environment has its own retention), in small transactions; the number of predictions
-        deleted."""
+        """Delete predictions, feedback, drop counts and traffic minutes from before
+        `older_than` (epoch seconds), of one model and/or environment if named (an endpoint
+        purges its own: each environment has its own retention), in small transactions; the
+        number of predictions deleted."""
         deleted = 0
+        m = prediction_minutes.c
+        old_minutes = [m.minute <= older_than - 60]  # whole minutes before the cutoff
+        if model is not None:
+            old_minutes.append(m.model == model)
+        if environment is not None:
+            old_minutes.append(m.environment == environment)
         try:
+            with self.engine.begin() as connection:  # a few rows per minute of traffic: one statement
+                connection.execute(delete(prediction_minutes).where(*old_minutes))
             for table in (predictions, feedback, log_drops):
                 scope = [table.c.at < older_than]
                 if model is not None:
@@ -633,6 +706,48 @@ class PredictionLog:
 
 
 # ---- helpers ----------------------------------------------------------------------------------
+def _minutes_upsert(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT DO UPDATE SET x = x + excluded.x for the rollup, or None where
+    the database has no such statement."""
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert  # type: ignore[assignment]
+    else:
+        return None
+    statement = upsert(prediction_minutes)
+    return statement.on_conflict_do_update(
+        index_elements=list(_MINUTE_KEY),
+        set_={c: prediction_minutes.c[c] + statement.excluded[c] for c in MINUTE_COUNTS})
+
+
+def _rollup(rows: Sequence[EncodedRow], failures: Failures) -> dict[MinuteKey, list[Any]]:
+    """Per (model, environment, minute, version): an accumulator in `MINUTE_COUNTS` order.
+    A request counts once, at its first row (row 0), with its latency; every row counts in
+    `rows`. This runs for every logged row in the loader: plain indexing, one dict lookup."""
+    minutes: dict[MinuteKey, list[Any]] = {}
+    width, bounds, first = len(MINUTE_COUNTS), LATENCY_BOUNDS_MS, _FIRST_BUCKET
+    for r in rows:
+        key = (r[0], r[1], int(r[2]) // 60 * 60, r[5])  # `minute_of`, inlined
+        counts = minutes.get(key)
+        if counts is None:
+            counts = minutes[key] = [0] * width
+        counts[1] += 1
+        if r[4] == 0:
+            latency = r[9]
+            counts[0] += 1
+            counts[4] += latency
+            counts[first + bisect_left(bounds, latency)] += 1
+    for key, (errors, rejected) in failures.items():
+        if errors or rejected:
+            counts = minutes.get(key)
+            if counts is None:
+                counts = minutes[key] = [0] * width
+            counts[2] += errors
+            counts[3] += rejected
+    return minutes
+
+
 def _has_feedback(connection: Connection, model: str, environment: str) -> bool:
     """Whether any feedback arrived for `model` in `environment` (one index probe)."""
     f = feedback.c
