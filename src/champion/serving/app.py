@@ -30,6 +30,9 @@ log = logging.getLogger("champion.serving")
 Handler = Callable[[Request], Awaitable[Response]]
 SYNTHETIC_HEADER = "x-champion-synthetic"
 """A `/score` request with this header is answered but not logged (smoke and load tests)."""
+UNCOUNTED_STATUSES = frozenset({401, 499})
+"""Failed answers left out of the traffic rollup: no key (not the model's traffic), the
+client left (no answer)."""
 
 
 class RequestTimeout(Exception):
@@ -76,7 +79,10 @@ def create_app(service: ScoringService) -> Starlette:
             raise InputError(f"the body is not valid JSON: {exc}") from None
 
     def scoring(route: str, handler: Handler) -> Handler:
-        """Key check, errors to 4xx, metrics."""
+        """Key check, errors to 4xx, metrics; failed scoring requests into the traffic rollup
+        when the same request answered would be logged (`/score` not synthetic, v2 always)."""
+        scores = route in ("score", "infer")
+
         async def wrapped(request: Request) -> Response:
             started = time.perf_counter()
             model = service.metric_label(request.path_params.get("name"))
@@ -84,8 +90,13 @@ def create_app(service: ScoringService) -> Starlette:
                 response: Response = _error(401, "missing or wrong API key (send it in the X-API-Key header)")
             else:
                 response = await _guarded(handler, request)
-            service.metrics.requests.labels(route, model, str(response.status_code)).inc()
-            service.metrics.latency.labels(route, model).observe(time.perf_counter() - started)
+            status = response.status_code
+            took = time.perf_counter() - started
+            service.metrics.requests.labels(route, model, str(status)).inc()
+            service.metrics.latency.labels(route, model).observe(took)
+            if status >= 400 and scores and model != "-" and status not in UNCOUNTED_STATUSES \
+                    and (route == "infer" or SYNTHETIC_HEADER not in request.headers):
+                service.failed(model, status, time.time() - took)
             return response
         return wrapped
 

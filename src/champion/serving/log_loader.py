@@ -3,7 +3,9 @@ the prediction log of the state store.
 
 It reads every segment of the endpoint's spool (`log_spool.py`) from where it stopped,
 turns each line into log rows, and writes them with how far it read, in one transaction,
-so a loader that dies neither loses nor repeats a row. It tells the workers how many rows
+so a loader that dies neither loses nor repeats a row. The traffic rollup (requests per
+minute, with the failed ones the workers counted in `x` lines) is written in that same
+transaction (`PredictionLog.append_rows`). It tells the workers how many rows
 of each segment it has loaded (`<segment>.loaded`), deletes a segment once loaded whole
 and ended (or its worker is gone), and deletes rows older than the environment's retention
 (at start, then hourly). A line may be of any length. Unread bytes are never deleted: the
@@ -47,7 +49,7 @@ from champion.serving.log_spool import (
 from champion.serving.prediction_log import VersionShape, classifier_rows, forecast_rows
 from champion.serving.workers import endpoint_dir
 from champion.startup import log_to_stderr
-from champion.state.predictions import EncodedRow, PredictionLog, SpoolProgress
+from champion.state.predictions import EncodedRow, MinuteKey, PredictionLog, SpoolProgress
 from champion.workspace.processes import pid_alive
 
 log = logging.getLogger("champion.serving")
@@ -205,6 +207,7 @@ class SpoolLoader:
         rows: list[EncodedRow] = []
         classes: dict[tuple[str, int], list[Any]] = {}
         dropped: dict[tuple[str, str], int] = {}
+        failures: dict[MinuteKey, list[int]] = {}
         consumed = 0
         ended = False
         for line in chunk[:end].splitlines(keepends=True):
@@ -212,18 +215,19 @@ class SpoolLoader:
             if line == END_LINE:
                 ended = True
             elif line.strip():
-                self._line(segment, line, segment.offset + consumed - len(line), rows, classes, dropped)
+                self._line(segment, line, segment.offset + consumed - len(line), rows, classes, dropped, failures)
             if len(rows) >= self.write_rows:
                 break
         offset = segment.offset + consumed
         progress = SpoolProgress(segment.name, offset, segment.rows + len(rows))
-        self.store.append_rows(rows, classes, dropped, progress)
+        self.store.append_rows(rows, classes, dropped, progress, failures)
         segment.offset, segment.rows, segment.ended = offset, progress.rows, segment.ended or ended
         write_loaded(segment.path, segment.rows)
         return len(rows), consumed < len(chunk) or len(chunk) >= READ_BYTES
 
     def _line(self, segment: _Segment, line: bytes, at_byte: int, rows: list[EncodedRow],
-              classes: dict[tuple[str, int], list[Any]], dropped: dict[tuple[str, str], int]) -> None:
+              classes: dict[tuple[str, int], list[Any]], dropped: dict[tuple[str, str], int],
+              failures: dict[MinuteKey, list[int]]) -> None:
         try:
             record = orjson.loads(line)
             kind = record[0]
@@ -239,6 +243,10 @@ class SpoolLoader:
             elif kind == "d":
                 key = (record[1], self.environment)
                 dropped[key] = dropped.get(key, 0) + int(record[2])
+            elif kind == "x" and record[1] in self.models:  # failed requests: (errors, rejected)
+                _, model, version, minute, status, count = record
+                counts = failures.setdefault((model, self.environment, int(minute), int(version)), [0, 0])
+                counts[0 if int(status) >= 500 else 1] += int(count)
         except Exception:  # noqa: BLE001 - one odd line must not stop the log
             log.exception("prediction log spool %s: could not load a line at byte %d; skipped", segment.name,
                           at_byte)

@@ -15,6 +15,12 @@ Lines (JSON arrays, the first item says what the line is):
   classifier request (`rows`: column -> values; `ids`: the id columns sent beside them);
 - `["f", request_id, at, model, version, latency_ms, times, values]`: a forecast;
 - `["d", model, rows]`: rows dropped because the spool was full (or a write failed);
+- `["x", model, version, minute, status, count]`: `count` scoring requests answered `status`
+  (4xx or 5xx) in the minute starting at `minute` (epoch seconds), `version` being the one
+  served then (0: none yet). Counted in memory, one line per key per flush (never a write per
+  request), and not bounded by `max_rows` (a few lines a flush); the loader adds them to the
+  traffic rollup: 5xx as errors, 4xx as rejected. The endpoint leaves out 401 (no key),
+  499 (the client left), synthetic `/score` requests and unknown models;
 - `["end"]`: the worker wrote its last line to this segment.
 
 Each worker writes its own segments, `SPOOLDIR/<start ns>-<pid>-<seq>.jsonl`, rotated past
@@ -122,6 +128,7 @@ class SpoolWriter:
         self._pending = 0  # rows buffered, or written and not loaded when last looked
         self._looked = 0.0
         self._dropped: dict[str, int] = {}  # rows dropped, not yet told to the store
+        self._failed: dict[tuple[str, int, int, int], int] = {}  # (model, version, minute, status) -> requests
         self._timer: asyncio.TimerHandle | None = None
         self._closed = False
         self._open_segment()
@@ -139,6 +146,15 @@ class SpoolWriter:
         """Log a forecast request: one log row per step."""
         self._log(model, len(times), ["f", request_id, at, model.name, model.version,
                                       (time.perf_counter() - started) * 1e3, times, values])
+
+    def failed(self, model: str, version: int, at: float, status: int) -> None:
+        """Count a scoring request of `model` that arrived at `at` (epoch seconds) and was
+        answered `status` (4xx/5xx); written as an `x` line with the next flush."""
+        if self._closed:
+            return
+        key = (model, version, int(at) // 60 * 60, status)
+        self._failed[key] = self._failed.get(key, 0) + 1
+        self._schedule()
 
     @property
     def pending(self) -> int:
@@ -203,18 +219,20 @@ class SpoolWriter:
         data = self._buffer
         for model, rows in self._dropped.items():
             data += encode(["d", model, rows])
+        for (model, version, minute, status), count in self._failed.items():
+            data += encode(["x", model, version, minute, status, count])
         if not data:
             self._look()
             return
-        dropped, buffered = self._dropped, self._buffered
-        self._buffer, self._buffered, self._dropped = bytearray(), {}, {}
+        dropped, buffered, failed = self._dropped, self._buffered, self._failed
+        self._buffer, self._buffered, self._dropped, self._failed = bytearray(), {}, {}, {}
         segment = self._segments[-1]
         if self._write(data):
             segment.written += sum(buffered.values())
             for model, rows in buffered.items():
                 self.metrics.log_rows.labels(model).inc(rows)
         else:  # nothing of it is in the file: its rows are lost, and counted as dropped
-            self._dropped = dropped  # the drop counts it carried go with the next write
+            self._dropped, self._failed = dropped, failed  # the counts it carried go with the next write
             for model, rows in buffered.items():
                 self._count_drop(model, rows)
             self._shapes.clear()  # the lost lines may have described versions

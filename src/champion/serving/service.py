@@ -206,6 +206,14 @@ class ScoringService:
             log.scored(model, request_id, at, started, rows, request.ids, labels, None if regression else proba)
         return ModelAnswer(request_id, labels, None if regression else proba, None)
 
+    def failed(self, model: str, status: int, at: float) -> None:
+        """Count a scoring request of `model` (a served model's name) that arrived at `at` and
+        was answered `status` (4xx/5xx) into the traffic rollup, under the version served
+        now (0: none yet). A counter in memory: the answer never waits for it."""
+        if self.prediction_log is not None:
+            current = self.slots[model].current
+            self.prediction_log.failed(model, current.version if current is not None else 0, at, status)
+
     async def feedback(self, name: str | None, payload: Any) -> dict[str, Any]:
         """`POST /feedback`: actual values for logged predictions of this environment (see
         `champion.workspace.feedback`; the same service as `champion feedback`)."""
