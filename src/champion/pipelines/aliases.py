@@ -21,14 +21,16 @@ def lock_name(model: str) -> str:
 
 
 def move_alias(ws: Workspace, model: str, alias: str, to_version: int | None, expected: int | None,
-               reason: str, run_id: str | None = None) -> AliasMove:
-    """Point `alias` at `to_version` if it still points at `expected`; else `ConflictError`."""
+               reason: str, run_id: str | None = None, by: str | None = None) -> AliasMove:
+    """Point `alias` at `to_version` if it still points at `expected`; else `ConflictError`.
+    `by` names who moves it (default: `actor()`, the user or `CHAMPION_ACTOR`)."""
     with ws.state.lock(lock_name(model)):
-        return move_alias_locked(ws, model, alias, to_version, expected, reason, run_id)
+        return move_alias_locked(ws, model, alias, to_version, expected, reason, run_id, by)
 
 
 def move_alias_locked(ws: Workspace, model: str, alias: str, to_version: int | None,
-                      expected: int | None, reason: str, run_id: str | None = None) -> AliasMove:
+                      expected: int | None, reason: str, run_id: str | None = None,
+                      by: str | None = None) -> AliasMove:
     """As `move_alias`, for a caller that already holds `lock_name(model)`.
 
     The intent is written first, then the alias moves, then the history row replaces the
@@ -41,7 +43,7 @@ def move_alias_locked(ws: Workspace, model: str, alias: str, to_version: int | N
             f"alias {alias!r} of {model} points at version {current}, not {expected} as expected: "
             "someone moved it meanwhile"
         )
-    move = AliasMove(model, alias, current, to_version, now(), actor(), reason, run_id)
+    move = AliasMove(model, alias, current, to_version, now(), by or actor(), reason, run_id)
     intent = ws.state.begin_move(move)
     try:
         ws.registry.set_alias(model, alias, to_version)

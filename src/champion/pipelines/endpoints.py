@@ -45,6 +45,8 @@ class EndpointInfo:
     """The machine it runs on (another machine's endpoints come from their heartbeats)."""
     seen_at: str | None = None
     """Another machine's endpoint: when it last beat (ISO time)."""
+    workers: int = 1
+    """Worker processes answering (this machine's endpoints; 1 for another machine's)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -74,7 +76,8 @@ def info(ws: Workspace, environment: str) -> EndpointInfo:
     notes = [f"{name}: {entry['note']}" for name, entry in models.items() if entry.get("note")]
     notes += [f"{name}: {entry['reason']}" for name, entry in models.items()
               if entry.get("version") is None and entry.get("reason")]
-    return EndpointInfo(environment, url, pid, str(health.get("status")), default, version, models, log, notes)
+    return EndpointInfo(environment, url, pid, str(health.get("status")), default, version, models, log, notes,
+                        workers=len(health.get("workers") or []) or 1)
 
 
 def environment_names(ws: Workspace, environment: str | None = None) -> list[str]:

@@ -57,8 +57,9 @@ def alias_of(ws: Workspace, environment: str) -> str:
 
 
 def deploy(ws: Workspace, environment: str, model: str, version: int | None = None,
-           progress: Progress = silent, reason: str | None = None) -> DeployResult:
-    """Point `environment` at `version` (default: the champion) and wait until it serves it."""
+           progress: Progress = silent, reason: str | None = None, by: str | None = None) -> DeployResult:
+    """Point `environment` at `version` (default: the champion) and wait until it serves it.
+    `by` names who deploys in the history (default: the user, or `CHAMPION_ACTOR`)."""
     settings = ws.project.environment(environment)
     alias = alias_of(ws, environment)
     aliases = ws.registry.aliases(model)
@@ -71,7 +72,7 @@ def deploy(ws: Workspace, environment: str, model: str, version: int | None = No
     with ws.state.lock(lock_name(model)):
         previous = ws.registry.aliases(model).get(alias)
         if previous != version:
-            move_alias_locked(ws, model, alias, version, previous, reason or f"deploy to {environment}")
+            move_alias_locked(ws, model, alias, version, previous, reason or f"deploy to {environment}", by=by)
     was_running = endpoints.info(ws, environment).pid is not None
     try:
         with progress.step(f"{environment} endpoint up"):
@@ -80,7 +81,7 @@ def deploy(ws: Workspace, environment: str, model: str, version: int | None = No
             health = endpoints.wait_for_version(ws, environment, model, version, settings.startup_seconds)
     except (ChampionError, KeyboardInterrupt) as failure:  # Ctrl-C, or SIGTERM as the CLI maps it
         if previous != version:
-            _put_back(ws, environment, model, alias, version, previous, failure)
+            _put_back(ws, environment, model, alias, version, previous, failure, by)
         if isinstance(failure, KeyboardInterrupt):
             raise
         if not was_running:  # this deploy started it: leave no endpoint behind that serves nothing
@@ -91,23 +92,15 @@ def deploy(ws: Workspace, environment: str, model: str, version: int | None = No
     return DeployResult(environment, model, version, previous, current.url, str(health.get("status")))
 
 
-def rollback(ws: Workspace, environment: str, model: str, progress: Progress = silent) -> DeployResult:
+def rollback(ws: Workspace, environment: str, model: str, progress: Progress = silent,
+             reason: str | None = None, by: str | None = None) -> DeployResult:
     """Return `environment` to the version it served before its alias last moved. An alias
     moved outside champion (no history row) returns to the version champion last put there."""
     alias = alias_of(ws, environment)
     with ws.state.lock(lock_name(model)):
         settle_moves(ws, model)
-        moves = ws.state.moves(model, alias)
-        current = ws.registry.aliases(model).get(alias)
-        if moves and moves[-1].to_version != current and moves[-1].to_version is not None:
-            target = moves[-1].to_version
-            reason = (f"rollback of {environment}: the alias had been moved from {target} to {current} "
-                      "outside champion")
-        elif not moves or moves[-1].from_version is None:
-            raise NotFoundError(f"{environment} has no previous version of {model} to return to")
-        else:
-            target, reason = moves[-1].from_version, f"rollback of {environment}"
-        move_alias_locked(ws, model, alias, target, current, reason)
+        target, current, why = rollback_target(ws, environment, model)
+        move_alias_locked(ws, model, alias, target, current, f"{why}: {reason}" if reason else why, by=by)
     endpoint = endpoints.info(ws, environment)
     state = endpoint.state
     if endpoint.pid is not None:
@@ -116,6 +109,21 @@ def rollback(ws: Workspace, environment: str, model: str, progress: Progress = s
                                                 ws.project.environment(environment).startup_seconds)
         state = str(health.get("status"))
     return DeployResult(environment, model, target, current, endpoint.url, state)
+
+
+def rollback_target(ws: Workspace, environment: str, model: str) -> tuple[int, int | None, str]:
+    """Where a rollback of `environment` would take `model` now: (target, current, why);
+    `NotFoundError` when there is nothing to return to."""
+    alias = alias_of(ws, environment)
+    moves = ws.state.moves(model, alias)
+    current = ws.registry.aliases(model).get(alias)
+    if moves and moves[-1].to_version != current and moves[-1].to_version is not None:
+        target = moves[-1].to_version
+        return target, current, (f"rollback of {environment}: the alias had been moved from {target} to "
+                                 f"{current} outside champion")
+    if not moves or moves[-1].from_version is None:
+        raise NotFoundError(f"{environment} has no previous version of {model} to return to")
+    return moves[-1].from_version, current, f"rollback of {environment}"
 
 
 def release(ws: Workspace, model: str, version: int | None = None, progress: Progress = silent,
@@ -163,9 +171,9 @@ def _smoke(ws: Workspace, environment: str, model: str, progress: Progress, out_
 
 
 def _put_back(ws: Workspace, environment: str, model: str, alias: str, version: int, previous: int | None,
-              failure: ChampionError | KeyboardInterrupt) -> None:
+              failure: ChampionError | KeyboardInterrupt, by: str | None = None) -> None:
     why = str(failure) if isinstance(failure, ChampionError) else "the command was interrupted"
     try:
-        move_alias(ws, model, alias, previous, version, f"deploy to {environment} failed: {why}")
+        move_alias(ws, model, alias, previous, version, f"deploy to {environment} failed: {why}", by=by)
     except ChampionError as exc:  # someone moved it meanwhile: leave their move alone
         raise EndpointError(f"{failure}; and putting {alias} back failed: {exc}") from None

@@ -183,6 +183,19 @@ class ModelRegistry:
                                             max_results=1000)
         return [self.run(r.info.run_id) for r in found]
 
+    def evaluated_runs(self, model: str, limit: int = 20) -> list[RunRecord]:
+        """The newest runs of `model` that the gate judged (registered or not), newest first."""
+        with _translated(f"listing the evaluated runs of {model}"):
+            experiment = self.client.get_experiment_by_name(self.registered_name(model))
+            if experiment is None:
+                return []
+            found = self.client.search_runs([experiment.experiment_id], "tags.`champion.verdict` LIKE '%'",
+                                            max_results=limit, order_by=["attributes.start_time DESC"])
+        return [RunRecord(run_id=r.info.run_id, model=model, status=r.info.status, params=dict(r.data.params),
+                          metrics=dict(r.data.metrics),
+                          tags={k: v for k, v in r.data.tags.items() if not k.startswith("mlflow.")},
+                          start_time=r.info.start_time) for r in found]
+
     def end_run(self, run_id: str, status: str) -> None:
         """Mark a run ended (`KILLED`, `FAILED`, `FINISHED`)."""
         with _translated(f"ending run {run_id}"):
