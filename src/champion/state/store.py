@@ -16,6 +16,7 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Engine,
+    Index,
     Integer,
     MetaData,
     String,
@@ -86,6 +87,20 @@ alert_deliveries = Table(
     Column("error", Text, nullable=True),
 )
 """Every alert sent to every sink: whether it arrived, after how many tries."""
+
+alert_acknowledgements = Table(
+    "alert_acknowledgements",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model", String(200), nullable=False),
+    Column("environment", String(100), nullable=False),
+    Column("kind", String(50), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Index("ix_alert_acknowledgements", "model", "environment", "kind"),
+)
+"""Who acknowledged an alert of a kind, when and why (it stays silenced until it clears)."""
 
 endpoint_heartbeats = Table(
     "endpoint_heartbeats",
@@ -251,6 +266,23 @@ class StateStore:
                 {"model": model, "environment": environment, "at": at, "sink": d["sink"], "kind": d["kind"],
                  "ok": int(bool(d["ok"])), "attempts": d.get("attempts", 1), "message_id": d.get("message_id"),
                  "status": d.get("status"), "error": d.get("error")} for d in deliveries])
+
+    def acknowledge(self, model: str, environment: str, kind: str, actor: str, reason: str) -> dict[str, str]:
+        """Record that `actor` acknowledged the `kind` alert of `model` in `environment`."""
+        at = now()
+        with self._write() as connection:
+            connection.execute(insert(alert_acknowledgements).values(
+                model=model, environment=environment, kind=kind, at=at, actor=actor, reason=reason))
+        return {"model": model, "environment": environment, "kind": kind, "at": at.isoformat(), "actor": actor,
+                "reason": reason}
+
+    def acknowledgements(self, model: str, environment: str) -> list[dict[str, str]]:
+        """Every acknowledgement of `model`'s alerts in `environment`, oldest first."""
+        c = alert_acknowledgements.c
+        query = select(alert_acknowledgements).where(c.model == model, c.environment == environment).order_by(c.id)
+        with self.engine.connect() as connection:
+            return [{"model": r.model, "environment": r.environment, "kind": r.kind, "at": _utc(r.at).isoformat(),
+                     "actor": r.actor, "reason": r.reason} for r in connection.execute(query)]
 
     def deliveries(self, model: str | None = None, limit: int = 50) -> list[dict[str, object]]:
         """The latest alert deliveries, newest first."""
