@@ -72,4 +72,4 @@ champion status || exit 1
 champion ps || exit 1
 echo
 echo "The project is in $PWD; browse its runs with: mlflow ui --backend-store-uri sqlite:///$PWD/.champion/mlflow.db"
-echo "Open its control room (read-only for now) with: $(dirname "$(command -v champion)")/champion ui --project $PWD"
+echo "Open its control room with: $(dirname "$(command -v champion)")/champion ui --project $PWD   (set CHAMPION_ADMIN_KEY to act from it)"

@@ -1,9 +1,10 @@
-"""`champion ui`, read-only overview: a real `champion ui` process on loopback over a project
-with a version deployed to staging and nothing in production. (The browser tests of issue 14
-come with its actions; these check what a page and its API answer.)"""
+"""`champion ui`: real `champion ui` processes on loopback (one with the admin key, one
+read-only) over a project with two versions, both environments running, production traffic
+and a monitor report; driven over HTTP and in Debian's Chromium (Playwright)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -18,86 +19,278 @@ import pytest
 from conftest import cli
 from serving_support import free_port, new_project, set_environments
 
+from champion.project import Project
+from champion.workspace import Workspace
 
-@pytest.fixture(scope="module")
-def control_room(tmp_path_factory: pytest.TempPathFactory, migrated_mlflow_db: Path) -> Iterator[dict[str, Any]]:
-    root = new_project(tmp_path_factory.mktemp("ui") / "spam", migrated_mlflow_db)
-    set_environments(root, {"staging": {"port": free_port(), "workers": 1},
-                            "production": {"port": free_port(), "workers": 1}})
-    assert cli("build", "-p", str(root), "-q").code == 0
-    assert cli("deploy", "staging", "-p", str(root), "-q").code == 0
+ADMIN_KEY = "correct horse battery staple"
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+PAGES = ("/", "/models/spam", "/models/spam/monitoring", "/agent")
+
+
+def _start_ui(root: Path, key: str | None) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
+    env.pop("CHAMPION_ADMIN_KEY", None)
+    if key:
+        env["CHAMPION_ADMIN_KEY"] = key
     process = subprocess.Popen([sys.executable, "-m", "champion", "ui", "--port", str(port), "--project", str(root)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(url + "/static/ui.css", timeout=5, trust_env=False)
+            return process, url
+        except httpx.HTTPError:
+            assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
+            assert time.monotonic() < deadline, "champion ui did not answer within 60 s"
+            time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def control_room(tmp_path_factory: pytest.TempPathFactory, migrated_mlflow_db: Path) -> Iterator[dict[str, Any]]:
+    """Versions 1 (champion, in both environments) and 2 (registered, deployed nowhere);
+    production has scored the Eminem comments and been monitored (its drift alerts are open)."""
+    root = new_project(tmp_path_factory.mktemp("ui") / "spam", migrated_mlflow_db)
+    set_environments(root, {"staging": {"port": free_port(), "workers": 1, "poll_seconds": 0.2},
+                            "production": {"port": free_port(), "workers": 2, "poll_seconds": 0.2}})
+    assert cli("build", "-p", str(root), "-q").code == 0
+    trained = cli("train", "-p", str(root), "-q", "--json", "--param=C=0.5")
+    assert trained.code == 0, trained.stderr
+    ws = Workspace(Project.open(root))
+    assert ws.registry.register("spam", ws.registry.run(trained.json()["run_id"]), {}).version == 2
+    assert cli("deploy", "staging", "-p", str(root), "-q").code == 0
+    assert cli("deploy", "production", "-p", str(root), "-q").code == 0
+    production = cli("ps", "production", "-p", str(root), "--json").json()[0]["url"]
+    subprocess.run([sys.executable, str(SCRIPTS / "send_comments.py"), production,
+                    str(root / "data" / "retraining" / "Youtube04-Eminem.csv")], check=True, capture_output=True)
+    deadline = time.monotonic() + 30
+    while ws.predictions.counts("spam", "production")["logged"] < 448:
+        assert time.monotonic() < deadline, "the prediction log did not catch up"
+        time.sleep(0.2)
+    assert cli("monitor", "spam", "--window", "1h", "-p", str(root), "-q").code == 0
+    admin, admin_url = _start_ui(root, ADMIN_KEY)
+    reader, reader_url = _start_ui(root, None)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(url + "/api/overview", timeout=5, trust_env=False)
-                break
-            except httpx.HTTPError:
-                assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
-                assert time.monotonic() < deadline, "champion ui did not answer within 60 s"
-                time.sleep(0.2)
-        yield {"root": root, "url": url, "process": process}
+        yield {"root": root, "url": admin_url, "read_only_url": reader_url, "production": production}
     finally:
-        process.terminate()
-        process.wait(20)
+        for process in (admin, reader):
+            process.terminate()
+            process.wait(20)
         assert cli("down", "-p", str(root)).code == 0
 
 
-def test_the_overview_shows_each_environment_with_what_it_serves_and_what_to_do_next(control_room) -> None:  # type: ignore[no-untyped-def]
-    url = control_room["url"]
-    document = httpx.get(url + "/api/overview", timeout=30, trust_env=False).json()
+def get(url: str, **kwargs: Any) -> httpx.Response:
+    return httpx.get(url, timeout=30, trust_env=False, **kwargs)
+
+
+@contextlib.contextmanager
+def signed_in(url: str, name: str = "bob") -> Iterator[httpx.Client]:
+    """An HTTP client signed in through the sign-in form (its session cookie and CSRF token)."""
+    with httpx.Client(base_url=url, timeout=60, trust_env=False) as client:
+        token = csrf_of(client.get("/signin").text)
+        answer = client.post("/signin", data={"csrf": token, "name": name, "key": ADMIN_KEY},
+                             headers={"origin": url})
+        assert answer.status_code == 303, answer.text
+        yield client
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field in the page"
+    return found.group(1)
+
+
+def staging_moves(root: Path) -> list[dict[str, Any]]:
+    moves = cli("history", "-p", str(root), "--alias", "staging", "--json")
+    assert moves.code == 0, moves.stderr
+    return list(moves.json())
+
+
+# ---- what the pages show ----------------------------------------------------------------------
+def test_the_overview_shows_each_environment_with_versions_traffic_and_monitoring(control_room) -> None:  # type: ignore[no-untyped-def]
+    document = get(control_room["url"] + "/api/overview").json()
     assert document["project"] == "youtube-spam"
     spam = document["models"][0]
-    assert spam["model"] == "spam" and spam["versions"] == 1 and spam["champion"] == 1
-    assert spam["last_verdict"]["verdict"] == "FIRST_MODEL"
+    assert spam["model"] == "spam" and spam["versions"] == 2 and spam["champion"] == 1
+    assert spam["version_numbers"] == [1, 2]
     staging, production = spam["environments"]
-    assert staging["environment"] == "staging" and staging["alias_version"] == 1 and staging["next"] is None
-    assert [(e["state"], e["version"]) for e in staging["endpoints"]] == [("Healthy", 1)]
-    assert production["endpoints"] == [] and production["next"] == "no endpoint running: `champion up production`"
-
-    page = httpx.get(url + "/", timeout=30, trust_env=False)
-    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    html = page.text
-    assert '<span class="state healthy">Healthy</span>' in html and "v1 on" in html
-    assert "no endpoint running: <code>champion up production</code>" in html
-    assert "FIRST_MODEL" in html and "not running: <code>champion agent</code>" in html
-    # The fragment the page's script swaps in is the same overview.
-    fragment = httpx.get(url + "/fragments/overview", timeout=30, trust_env=False).text
+    assert [(e["state"], e["version"], e["workers"]) for e in staging["endpoints"]] == [("Healthy", 1, 1)]
+    assert [(e["state"], e["version"], e["workers"]) for e in production["endpoints"]] == [("Healthy", 1, 2)]
+    assert production["monitor"]["drift_detected"] is True and production["monitor"]["alerts"] >= 1
+    assert {a["kind"] for a in spam["alerts"]} >= {"data_drift"} and all(a["environment"] == "production"
+                                                                         for a in spam["alerts"])
+    html = get(control_room["url"] + "/").text
+    assert html.count('<span class="state healthy">Healthy</span>') == 2 and "v1 on" in html and "(2 workers)" in html
+    assert "open alert(s)" in html and "data_drift" in html
+    fragment = get(control_room["url"] + "/fragments/overview").text
     assert '<span class="state healthy">Healthy</span>' in fragment and "<html" not in fragment
 
 
-def test_the_page_loads_nothing_from_anywhere_else(control_room) -> None:  # type: ignore[no-untyped-def]
+def test_the_model_page_shows_the_gate_evidence_and_the_alias_timeline(control_room) -> None:  # type: ignore[no-untyped-def]
+    document = get(control_room["url"] + "/api/models/spam").json()
+    first = next(r for r in document["runs"] if r["version"] == 1)
+    assert first["verdict"] == "FIRST_MODEL" and first["evidence"]["primary"] == "brier"
+    assert first["evidence"]["reasons"] and "brier" in first["evidence"]["challenger"]
+    assert first["params"]["C"] and first["mlflow_url"] is None  # an embedded store has no MLflow UI to link
+    [production] = [t for t in document["timeline"] if t["environment"] == "production"]
+    assert [(m["from_version"], m["to_version"]) for m in production["moves"]] == [(None, 1)]
+    assert [g["version"] for g in document["golden"]] == [1, 2]
+    html = get(control_room["url"] + "/models/spam").text
+    assert "FIRST_MODEL" in html and "brier (primary)" in html and "Alias timeline" in html
+    assert '<svg class="chart' in html and "version" in html  # the golden-set chart, with its axis
+    assert get(control_room["url"] + "/models/nothing").status_code == 404
+    monitoring = get(control_room["url"] + "/models/spam/monitoring").text
+    assert "data drift at each monitor run" in monitoring and "CONTENT" in monitoring
+    report = re.search(r'href="(/reports/spam/production-[^"]+\.html)"', monitoring)
+    assert report, "no link to the HTML report"
+    opened = get(control_room["url"] + report.group(1))
+    assert opened.status_code == 200 and "unsafe-inline" in opened.headers["content-security-policy"]
+    assert "script" not in opened.headers["content-security-policy"]
+    assert get(control_room["url"] + "/reports/spam/..%2F..%2Fchampion.toml").status_code == 404
+    agent = get(control_room["url"] + "/api/agent").json()
+    assert agent["running"] is False and agent["jobs_running"] == []
+
+
+def test_no_page_loads_anything_from_anywhere_else(control_room) -> None:  # type: ignore[no-untyped-def]
     url = control_room["url"]
-    page = httpx.get(url + "/", timeout=30, trust_env=False)
-    policy = page.headers["content-security-policy"]
-    assert "default-src 'none'" in policy and "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
-    assert page.headers["x-content-type-options"] == "nosniff"
-    assert not re.search(r"(src|href)=\"(https?:)?//", page.text)  # no absolute or protocol-relative URL
-    assert "<script>" not in page.text and " on" + "click=" not in page.text  # no inline script
-    for asset in re.findall(r"(?:src|href)=\"(/static/[^\"]+)\"", page.text):
-        answer = httpx.get(url + asset, timeout=30, trust_env=False)
-        assert answer.status_code == 200 and answer.headers["content-security-policy"] == policy
-        assert "http://" not in answer.text and "https://" not in answer.text
-    weight = len(page.content) + sum(len(httpx.get(url + a, timeout=30, trust_env=False).content)
-                                     for a in re.findall(r"(?:src|href)=\"(/static/[^\"]+)\"", page.text))
+    for path in PAGES:
+        page = get(url + path)
+        assert page.status_code == 200, path
+        policy = page.headers["content-security-policy"]
+        assert "default-src 'none'" in policy and "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        assert page.headers["x-content-type-options"] == "nosniff"
+        assert not re.search(r"(src|href)=\"(https?:)?//", page.text), path  # no absolute or protocol-relative URL
+        assert "<script>" not in page.text and " on" + "click=" not in page.text and "style=" not in page.text
+    page = get(url + "/")
+    assets = re.findall(r"(?:src|href)=\"(/static/[^\"]+)\"", page.text)
+    for asset in assets:
+        answer = get(url + asset)
+        assert answer.status_code == 200 and "http://" not in answer.text and "https://" not in answer.text
+    weight = len(page.content) + sum(len(get(url + a).content) for a in assets)
     assert weight < 200_000  # issue 14's budget for the overview (HTML + CSS + JS)
 
 
-def test_it_is_read_only_and_names_bad_options(control_room) -> None:  # type: ignore[no-untyped-def]
-    url = control_room["url"]
-    for path in ("/", "/api/overview", "/fragments/overview"):
+# ---- who may act ------------------------------------------------------------------------------
+def test_read_only_has_no_actions_and_its_action_routes_refuse(control_room) -> None:  # type: ignore[no-untyped-def]
+    url, root = control_room["read_only_url"], control_room["root"]
+    for path in PAGES:
+        html = get(url + path).text
+        assert "/actions/" not in html and "data-confirm" not in html and "sign in" not in html and "read-only" in html
+    before = staging_moves(root)
+    form = {"model": "spam", "environment": "staging", "version": "2", "reason": "try"}
+    assert get(url + "/actions/deploy", params=form).status_code == 403
+    assert httpx.post(url + "/actions/deploy", data=form, timeout=30, trust_env=False).status_code == 403
+    assert httpx.post(url + "/signin", data={"name": "eve", "key": ADMIN_KEY}, timeout=30,
+                      trust_env=False).status_code == 403
+    # With the key but not signed in: the actions are there to sign in for, and answer 401.
+    admin = control_room["url"]
+    assert "sign in to act" in get(admin + "/").text and "/actions/" not in get(admin + "/").text
+    assert get(admin + "/actions/deploy", params=form).status_code == 401
+    assert httpx.post(admin + "/actions/deploy", data=form, timeout=30, trust_env=False).status_code == 401
+    for path in ("/", "/api/overview", "/fragments/overview", "/models/spam"):
         assert httpx.post(url + path, timeout=30, trust_env=False).status_code == 405
-    assert httpx.get(url + "/nothing-here", timeout=30, trust_env=False).status_code == 404
-    refused = cli("ui", "--port", "70000", "-p", str(control_room["root"]))
+    assert staging_moves(root) == before
+
+
+def test_sign_in_refuses_a_wrong_key_and_a_post_without_the_csrf_token(control_room) -> None:  # type: ignore[no-untyped-def]
+    url, root = control_room["url"], control_room["root"]
+    with httpx.Client(base_url=url, timeout=30, trust_env=False) as client:
+        token = csrf_of(client.get("/signin").text)
+        cookie = client.cookies.get("champion_session")
+        set_cookie = client.get("/signin").headers.get("set-cookie")  # a known session gets no new cookie
+        assert cookie and set_cookie is None
+        wrong = client.post("/signin", data={"csrf": token, "name": "eve", "key": "guess"})
+        assert wrong.status_code == 401 and "wrong admin key" in wrong.text
+        assert client.post("/signin", data={"name": "eve", "key": ADMIN_KEY}).status_code == 403  # no token
+    before = staging_moves(root)
+    with signed_in(url) as client:
+        session_cookie = client.cookies.get("champion_session")
+        assert session_cookie and session_cookie != cookie  # a new session id once signed in
+        form = {"model": "spam", "environment": "staging", "version": "2", "reason": "no token"}
+        refused = client.post("/actions/deploy", data=form)
+        assert refused.status_code == 403 and "CSRF" in refused.text
+        token = csrf_of(client.get("/").text)
+        assert client.post("/actions/deploy", data={**form, "csrf": "forged"}).status_code == 403
+        cross = client.post("/actions/deploy", data={**form, "csrf": token}, headers={"origin": "http://evil.example"})
+        assert cross.status_code == 403 and "evil.example" in cross.text
+        # Bad fields are named, and change nothing.
+        for field, value, said in (("version", "99", "no version 99"), ("environment", "qa", "'qa' is not an environment"),
+                                   ("model", "ham", "'ham' is not a model"), ("reason", " ", "reason: say why")):
+            bad = client.post("/actions/deploy", data={**form, "csrf": token, field: value},
+                              headers={"accept": "application/json"})
+            assert bad.status_code == 400 and said in bad.json()["error"], (field, bad.text)
+    assert staging_moves(root) == before
+
+
+def test_the_session_cookie_is_httponly_strict_and_secure_over_tls(control_room) -> None:  # type: ignore[no-untyped-def]
+    from starlette.testclient import TestClient
+
+    from champion.ui.app import create_app
+
+    app = create_app(Workspace(Project.open(control_room["root"])), ADMIN_KEY)
+    for base, secure in (("http://127.0.0.1", False), ("https://127.0.0.1", True)):
+        with TestClient(app, base_url=base) as client:
+            header = client.get("/signin").headers["set-cookie"]
+            assert "HttpOnly" in header and "SameSite=Strict" in header and ("Secure" in header) is secure
+            token = csrf_of(client.get("/signin").text)
+            answer = client.post("/signin", data={"csrf": token, "name": "carol", "key": ADMIN_KEY},
+                                 follow_redirects=False)
+            assert answer.status_code == 303 and ("Secure" in answer.headers["set-cookie"]) is secure
+    with TestClient(app) as client:  # guessing the key: a few tries, then a minute's wait
+        token = csrf_of(client.get("/signin").text)
+        codes = [client.post("/signin", data={"csrf": token, "name": "eve", "key": f"guess {i}"}).status_code
+                 for i in range(6)]
+        assert codes == [401] * 5 + [429]
+
+
+def test_retrain_rollback_and_acknowledge_land_in_the_state_with_the_actor(control_room) -> None:  # type: ignore[no-untyped-def]
+    url, root = control_room["url"], control_room["root"]
+    with signed_in(url, "dora") as client:
+        token = csrf_of(client.get("/").text)
+        json_answer = {"accept": "application/json"}
+        preview = client.get("/actions/retrain", params={"model": "spam"})
+        assert preview.status_code == 200 and "agent is not running" in preview.text
+        queued = client.post("/actions/retrain", data={"csrf": token, "model": "spam", "reason": "new labels"},
+                             headers=json_answer)
+        assert queued.status_code == 200, queued.text
+        assert queued.json()["job"]["status"] == "queued" and "ui:dora: new labels" in queued.json()["job"]["reason"]
+        assert [j["reason"] for j in client.get("/api/agent").json()["queued"]] == ["ui:dora: new labels"]
+        # Acknowledge the open data-drift alert: it stays in the report, no longer open.
+        preview = client.get("/actions/acknowledge", params={"model": "spam", "environment": "production",
+                                                             "kind": "data_drift"})
+        assert preview.status_code == 200 and "stops showing as open" in preview.text
+        acked = client.post("/actions/acknowledge", data={"csrf": token, "model": "spam", "environment": "production",
+                                                          "kind": "data_drift", "reason": "new singers, expected"},
+                            headers=json_answer)
+        assert acked.status_code == 200 and acked.json()["acknowledgement"]["actor"] == "ui:dora", acked.text
+        alerts = {a["kind"]: a for a in client.get("/api/overview").json()["models"][0]["alerts"]}
+        assert alerts["data_drift"]["acknowledged"]["reason"] == "new singers, expected"
+        assert "acknowledged by ui:dora" in client.get("/models/spam/monitoring").text
+        # Rollback with nothing to return to is said, not done; after a deploy it returns.
+        nothing = client.get("/actions/rollback", params={"model": "spam", "environment": "staging"})
+        assert "Nothing to roll back" in nothing.text and "data-action" not in nothing.text
+        deployed = client.post("/actions/deploy", data={"csrf": token, "model": "spam", "environment": "staging",
+                                                        "version": "2", "reason": "try C=0.5"}, headers=json_answer)
+        assert deployed.status_code == 200 and deployed.json()["version"] == 2, deployed.text
+        back = client.post("/actions/rollback", data={"csrf": token, "model": "spam", "environment": "staging",
+                                                      "reason": "not yet"}, headers=json_answer)
+        assert back.status_code == 200 and back.json()["version"] == 1, back.text
+    last_two = staging_moves(root)[-2:]
+    assert [(m["from_version"], m["to_version"], m["actor"]) for m in last_two] == [(1, 2, "ui:dora"),
+                                                                                   (2, 1, "ui:dora")]
+    assert "try C=0.5" in last_two[0]["reason"] and "not yet" in last_two[1]["reason"]
+
+
+def test_bad_options_are_named(control_room) -> None:  # type: ignore[no-untyped-def]
+    root = str(control_room["root"])
+    refused = cli("ui", "--port", "70000", "-p", root)
     assert refused.code == 2 and "--port: 70000 is not a port" in refused.stdout + refused.stderr
-    taken = cli("ui", "--port", control_room["url"].rsplit(":", 1)[1], "-p", str(control_room["root"]))
-    assert taken.code == 2 and "cannot listen on 127.0.0.1:" in taken.stdout + taken.stderr, taken.stdout + taken.stderr
-    assert "Traceback" not in taken.stdout + taken.stderr
+    taken = cli("ui", "--port", control_room["url"].rsplit(":", 1)[1], "-p", root)
+    assert taken.code == 2 and "cannot listen on 127.0.0.1:" in taken.stdout + taken.stderr
+    half = cli("ui", "--tls-cert", root + "/champion.toml", "-p", root)
+    assert half.code == 2 and "--tls-cert and --tls-key go together" in half.stdout + half.stderr
+    assert "Traceback" not in taken.stdout + taken.stderr + half.stdout + half.stderr
 
 
 # ---- in a real browser (Debian's Chromium, driven by Playwright) ------------------------------
@@ -126,12 +319,21 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
-def _production_cell(page: Any) -> str:
-    return str(page.locator("tr", has=page.locator("th", has_text="production")).first.inner_text())
+def _row(page: Any, environment: str) -> str:
+    return str(page.locator("tr", has=page.locator("th", has_text=environment)).first.inner_text())
 
 
-def test_in_a_browser_the_overview_follows_a_deploy_without_reloading(control_room, browser) -> None:  # type: ignore[no-untyped-def]
+def _sign_in(page: Any, url: str, name: str) -> None:
+    page.goto(url + "/signin")
+    page.fill("#name", name)
+    page.fill("#key", ADMIN_KEY)
+    page.click("form.stack button[type=submit]")
+    page.wait_for_url(url + "/")
+
+
+def test_in_a_browser_a_deploy_from_the_ui_swaps_staging_without_reloading(control_room, browser) -> None:  # type: ignore[no-untyped-def]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    url, root = control_room["url"], control_room["root"]
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     blocked: list[str] = []
     context.route(re.compile(r"^(?!http://127\.0\.0\.1:).*"), lambda route: (blocked.append(route.request.url),
@@ -140,21 +342,63 @@ def test_in_a_browser_the_overview_follows_a_deploy_without_reloading(control_ro
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     try:
-        page.goto(control_room["url"] + "/")
-        assert "no endpoint running" in _production_cell(page)
+        _sign_in(page, url, "alice")
+        assert "signed in as alice" in page.inner_text("header")
+        assert "Healthy" in _row(page, "staging") and "v1 on" in _row(page, "staging")
+        assert "Healthy" in _row(page, "production")
         page.evaluate("window.sameDocument = true")  # gone if the page reloads
-        assert cli("deploy", "production", "-p", str(control_room["root"]), "-q").code == 0
-        page.wait_for_function("() => [...document.querySelectorAll('tr')].some(r => "
-                               "r.innerText.startsWith('production') && r.innerText.includes('Healthy'))",
-                               timeout=30_000)
+        staging = page.locator("tr", has=page.locator("th", has_text="staging")).first
+        staging.locator("select[name=version]").select_option("2")
+        staging.locator("button", has_text="deploy").click()
+        dialog = page.locator("dialog[open]")
+        dialog.wait_for()
+        assert "moves from version 1 to version 2" in dialog.inner_text()  # the effect, before confirming
+        dialog.locator("#reason").fill("canary of C=0.5")
+        page.screenshot(path=str(ARTIFACTS / "ui-confirm-1280.png"))
+        dialog.locator("button[type=submit]").click()
+        page.wait_for_function("() => document.getElementById('said').textContent.includes('staging serves spam "
+                               "version 2')", timeout=60_000)
+        page.wait_for_function("() => [...document.querySelectorAll('tr')].some(r => r.innerText.startsWith('staging')"
+                               " && r.innerText.includes('v2 on') && r.innerText.includes('Healthy'))", timeout=30_000)
         assert page.evaluate("window.sameDocument") is True
-        assert "v1 on" in _production_cell(page)
+        staging_url = cli("ps", "staging", "-p", str(root), "--json").json()[0]["url"]
+        assert httpx.post(staging_url + "/score", json={"data": ["hello"]}, timeout=30,
+                          trust_env=False).json()["version"] == 2
+        move = staging_moves(root)[-1]
+        assert (move["from_version"], move["to_version"], move["actor"]) == (1, 2, "ui:alice")
+        assert "canary of C=0.5" in move["reason"]
         page.screenshot(path=str(ARTIFACTS / "ui-overview-1280.png"), full_page=True)
+        page.goto(url + "/models/spam")
+        page.screenshot(path=str(ARTIFACTS / "ui-model-1280.png"), full_page=True)
         page.set_viewport_size({"width": 390, "height": 844})
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing runs off a phone
-        page.screenshot(path=str(ARTIFACTS / "ui-overview-390.png"), full_page=True)
-        assert (ARTIFACTS / "ui-overview-1280.png").stat().st_size > 0
+        for path, name in (("/", "overview"), ("/models/spam", "model"), ("/models/spam/monitoring", "monitoring")):
+            page.goto(url + path)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, path  # nothing runs off a phone
+            page.screenshot(path=str(ARTIFACTS / f"ui-{name}-390.png"), full_page=True)
+        assert all((ARTIFACTS / f"ui-{n}.png").stat().st_size > 0 for n in ("overview-1280", "model-1280",
+                                                                             "overview-390"))
         assert blocked == [] and errors == [], (blocked, errors)  # nothing asked of anywhere else
+    finally:
+        context.close()
+
+
+def test_in_a_browser_the_keyboard_reaches_every_action(control_room, browser) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        _sign_in(page, control_room["url"], "kai")
+        reached = set()
+        for _ in range(60):
+            page.keyboard.press("Tab")
+            reached.add(page.evaluate("document.activeElement.name || document.activeElement.textContent.trim()"))
+        assert {"retrain now…", "deploy…", "rollback…", "sign out", "version"} <= reached, reached
+        # Enter on "retrain now…" opens its confirmation; Escape closes it.
+        page.locator("a.action", has_text="retrain now").focus()
+        page.keyboard.press("Enter")
+        page.locator("dialog[open]").wait_for()
+        assert page.evaluate("document.activeElement.id") == "reason"  # focus moves into the dialog
+        page.keyboard.press("Escape")
+        page.wait_for_function("() => !document.querySelector('dialog[open]')")
     finally:
         context.close()
 
@@ -181,12 +425,24 @@ def test_axe_finds_no_serious_accessibility_violations(control_room, browser) ->
     context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page = context.new_page()
     try:
+        _sign_in(page, control_room["url"], "axel")
+        checked = []
+        for path in (*PAGES, "/signin"):
+            page.goto(control_room["url"] + path)
+            checked.append((path, _axe(page)))
         page.goto(control_room["url"] + "/")
-        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-        results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-        serious = [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3])
-                   for v in results["violations"] if v["impact"] in ("serious", "critical")]
+        page.locator("a.action", has_text="retrain now").click()  # the confirmation dialog, open
+        page.locator("dialog[open]").wait_for()
+        checked.append(("dialog", _axe(page)))
+        serious = [(path, v) for path, found in checked for v in found]
         assert serious == [], serious
-        assert results["passes"] is not None
     finally:
         context.close()
+
+
+def _axe(page: Any) -> list[Any]:
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    assert results["passes"] is not None
+    return [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3])
+            for v in results["violations"] if v["impact"] in ("serious", "critical")]

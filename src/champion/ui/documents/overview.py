@@ -1,7 +1,8 @@
 """What the overview shows: every model x environment, the agent, and what to do next.
 
-One document, built from the same pipeline functions as `champion ps` and `champion status`
-(no store is read here that the CLI does not read)."""
+One document, built from the same pipeline functions as `champion ps` and `champion status`,
+the monitor's reports, and the prediction log's per-minute traffic (aggregates, never a scan
+of the log)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from champion.pipelines import endpoints
 from champion.pipelines.aliases import CHAMPION
 from champion.pipelines.release import alias_of
 from champion.pipelines.status import agent_status
+from champion.ui.documents import monitoring
+from champion.ui.documents.traffic import traffic_figures
 from champion.workspace import Workspace
 
 
@@ -25,29 +28,33 @@ def overview(ws: Workspace) -> dict[str, Any]:
         aliases = ws.registry.aliases(model)
         versions = {v.version: v for v in ws.registry.versions(model)}
         newest = max(versions) if versions else None
-        rows = []
+        rows, open_alerts = [], []
         for environment in ws.project.config.environments:
             alias = alias_of(ws, environment)
-            running = served.get(environment, [])
+            running = [e for e in served.get(environment, []) if e.pid is not None]
+            history = monitoring.reports(ws, model, environment, limit=2 * monitoring.STREAK_LOOKBACK)
+            open_alerts += monitoring.alerts(ws, model, environment, history)
             rows.append({
                 "environment": environment,
                 "alias": alias,
                 "alias_version": aliases.get(alias),
                 "endpoints": [{"machine": e.machine, "url": e.url, "pid": e.pid, "state": e.state,
-                               "version": (e.models.get(model) or {}).get("version"), "notes": e.notes}
-                              for e in running if e.pid is not None],
-                "next": None if any(e.pid is not None for e in running) else
-                f"no endpoint running: `champion up {environment}`",
+                               "version": (e.models.get(model) or {}).get("version"), "workers": e.workers,
+                               "notes": e.notes} for e in running],
+                "traffic": traffic_figures(ws, model, environment),
+                "monitor": monitoring.summary(history[-1] if history else None),
+                "next": None if running else f"no endpoint running: `champion up {environment}`",
             })
-        champion = aliases.get(CHAMPION)
         models.append({
             "model": model,
             "versions": len(versions),
-            "champion": champion,
+            "version_numbers": sorted(versions),
+            "champion": aliases.get(CHAMPION),
             "last_verdict": None if newest is None else {
                 "version": newest, "verdict": versions[newest].tags.get("champion.verdict"),
-                "registered_at": _iso_ms(versions[newest].created)},
+                "registered_at": iso_ms(versions[newest].created)},
             "environments": rows,
+            "alerts": open_alerts,
             "next": None if versions else f"no version yet: `champion build {model}`",
         })
     agent = agent_status(ws, limit=5)
@@ -55,5 +62,6 @@ def overview(ws: Workspace) -> dict[str, Any]:
             "models": models, "agent": agent}
 
 
-def _iso_ms(epoch_ms: int) -> str | None:
+def iso_ms(epoch_ms: int) -> str | None:
+    """An MLflow time (epoch milliseconds) as ISO 8601 in UTC."""
     return datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat(timespec="seconds") if epoch_ms else None

@@ -1,0 +1,1 @@
+"""What each page shows, as plain documents (also served as JSON): built from the pipelines' functions."""

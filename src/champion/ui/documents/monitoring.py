@@ -1,0 +1,106 @@
+"""What `champion monitor` found, over time: its reports (JSON beside the HTML under
+`.champion/reports/MODEL/`), read newest first, and the alerts of the newest one with who
+acknowledged them.
+
+An alert is open while the newest report of its environment raises it. Acknowledging it
+silences it on the pages until it clears (a report without it); when it comes back later, it
+is a new alert and is open again.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from champion.errors import NotFoundError
+from champion.workspace import Workspace
+
+REPORTS_SHOWN = 30
+"""Reports read per environment (the newest): the page's charts span these."""
+STREAK_LOOKBACK = 5
+"""The overview reads this many reports back to date an alert that is still raised."""
+
+
+def report_folder(ws: Workspace, model: str) -> Path:
+    return ws.project.state_dir / "reports" / model
+
+
+def reports(ws: Workspace, model: str, environment: str, limit: int = REPORTS_SHOWN) -> list[dict[str, Any]]:
+    """The newest `limit` monitor reports of `model` in `environment`, oldest first. A report
+    that cannot be read (a half-written file, another champion's format) is skipped."""
+    folder = report_folder(ws, model)
+    if not folder.is_dir():
+        return []
+    names = sorted(p for p in folder.glob(f"{environment}-2*.json"))[-limit:]
+    found = []
+    for path in names:
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(document, dict) and document.get("generated_at"):
+            document["html_name"] = path.with_suffix(".html").name
+            found.append(document)
+    return found
+
+
+def monitoring_page(ws: Workspace, model: str) -> dict[str, Any]:
+    """Every environment's recent reports (oldest first) and open alerts; `NotFoundError` for a
+    model the project does not have."""
+    if model not in ws.project.config.models:
+        raise NotFoundError(f"no model {model!r} in this project")
+    environments = []
+    for environment in ws.project.config.environments:
+        history = reports(ws, model, environment)
+        environments.append({"environment": environment, "reports": history,
+                             "alerts": alerts(ws, model, environment, history)})
+    return {"project": ws.project.config.project.name, "model": model, "environments": environments}
+
+
+def summary(report: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The overview's line about the newest report: drift, and performance in a few words."""
+    if report is None:
+        return None
+    performance = report.get("performance") or {}
+    names = performance.get("names") or {}
+    realized, estimated = performance.get("realized") or {}, performance.get("estimated") or {}
+    words = ""
+    if realized.get("metrics"):
+        metric, value = next(iter(realized["metrics"].items()))
+        words = f"{names.get(metric, metric)} {value:.3f} on {realized.get('labelled')} labels"
+    elif estimated.get("metrics"):
+        metric, figures = next(iter(estimated["metrics"].items()))
+        words = f"{names.get(metric, metric)} about {figures['value']:.3f} (estimated)"
+    return {"generated_at": report["generated_at"], "drift_detected": bool(report.get("drift_detected")),
+            "performance": words, "alerts": len(report.get("alerts") or []), "html_name": report.get("html_name")}
+
+
+def alerts(ws: Workspace, model: str, environment: str, history: list[dict[str, Any]] | None = None
+           ) -> list[dict[str, Any]]:
+    """The alerts of the newest report, each with when it was first raised (in this streak of
+    reports) and its acknowledgement, if any."""
+    history = reports(ws, model, environment) if history is None else history
+    if not history:
+        return []
+    newest = history[-1]
+    acks = {(a["kind"]): a for a in ws.state.acknowledgements(model, environment)}
+    found = []
+    for alert in newest.get("alerts") or []:
+        kind = str(alert.get("kind"))
+        since = newest["generated_at"]
+        for report in reversed(history[:-1]):  # back through the reports that raised it too
+            if not any(a.get("kind") == kind for a in report.get("alerts") or []):
+                break
+            since = report["generated_at"]
+        ack = acks.get(kind)
+        acknowledged = ack if ack and _iso(ack["at"]) >= _iso(since) else None
+        found.append({"model": model, "environment": environment, "kind": kind,
+                      "message": str(alert.get("message", "")), "retrain": bool(alert.get("retrain")),
+                      "raised_at": since, "report": newest.get("html_name"), "acknowledged": acknowledged})
+    return found
+
+
+def _iso(text: str) -> datetime:
+    return datetime.fromisoformat(text)
