@@ -64,6 +64,8 @@ def control_room(tmp_path_factory: pytest.TempPathFactory, migrated_mlflow_db: P
     production = cli("ps", "production", "-p", str(root), "--json").json()[0]["url"]
     subprocess.run([sys.executable, str(SCRIPTS / "send_comments.py"), production,
                     str(root / "data" / "retraining" / "Youtube04-Eminem.csv")], check=True, capture_output=True)
+    bad = httpx.post(production + "/score", json={"data": [{"no such column": 1}]}, timeout=30, trust_env=False)
+    assert bad.status_code == 400, bad.text  # a rejected request, counted in the traffic
     deadline = time.monotonic() + 30
     while ws.predictions.counts("spam", "production")["logged"] < 448:
         assert time.monotonic() < deadline, "the prediction log did not catch up"
@@ -117,12 +119,21 @@ def test_the_overview_shows_each_environment_with_versions_traffic_and_monitorin
     staging, production = spam["environments"]
     assert [(e["state"], e["version"], e["workers"]) for e in staging["endpoints"]] == [("Healthy", 1, 1)]
     assert [(e["state"], e["version"], e["workers"]) for e in production["endpoints"]] == [("Healthy", 1, 2)]
+    deadline = time.monotonic() + 30  # the rejected request reaches the rollup at the loader's next pass
+    while not production["traffic"]["last_5_min"]["rejected"]:
+        assert time.monotonic() < deadline, production["traffic"]
+        time.sleep(0.5)
+        production = get(control_room["url"] + "/api/overview").json()["models"][0]["environments"][1]
+    recent, day = production["traffic"]["last_5_min"], production["traffic"]["last_24_h"]
+    assert (recent["scored"], recent["rows"], recent["rejected"], recent["errors"]) == (18, 448, 1, 0)  # 25 a request
+    assert 0 < recent["p50_ms"] <= recent["p99_ms"] and recent["requests_per_second"] > 0 and recent["versions"] == [1]
+    assert day["requests"] == recent["requests"] and staging["traffic"]["last_24_h"]["requests"] == 0
     assert production["monitor"]["drift_detected"] is True and production["monitor"]["alerts"] >= 1
     assert {a["kind"] for a in spam["alerts"]} >= {"data_drift"} and all(a["environment"] == "production"
                                                                          for a in spam["alerts"])
     html = get(control_room["url"] + "/").text
     assert html.count('<span class="state healthy">Healthy</span>') == 2 and "v1 on" in html and "(2 workers)" in html
-    assert "open alert(s)" in html and "data_drift" in html
+    assert "open alert(s)" in html and "data_drift" in html and "req/s" in html and "% rejected" in html
     fragment = get(control_room["url"] + "/fragments/overview").text
     assert '<span class="state healthy">Healthy</span>' in fragment and "<html" not in fragment
 
@@ -136,9 +147,11 @@ def test_the_model_page_shows_the_gate_evidence_and_the_alias_timeline(control_r
     [production] = [t for t in document["timeline"] if t["environment"] == "production"]
     assert [(m["from_version"], m["to_version"]) for m in production["moves"]] == [(None, 1)]
     assert [g["version"] for g in document["golden"]] == [1, 2]
+    assert sum(p["scored"] for p in document["production"]["traffic"]) == 18
     html = get(control_room["url"] + "/models/spam").text
     assert "FIRST_MODEL" in html and "brier (primary)" in html and "Alias timeline" in html
     assert '<svg class="chart' in html and "version" in html  # the golden-set chart, with its axis
+    assert "requests per 5 minutes, last 24 h" in html and "milliseconds" in html  # production's, with units
     assert get(control_room["url"] + "/models/nothing").status_code == 404
     monitoring = get(control_room["url"] + "/models/spam/monitoring").text
     assert "data drift at each monitor run" in monitoring and "CONTENT" in monitoring

@@ -61,17 +61,20 @@ def _production(document: dict[str, Any]) -> str:
                if m["to_version"] is not None]
     charts = []
     traffic = production["traffic"]
-    if traffic:
-        xs = [float(p["minute"]) for p in traffic]
+    if any(p["requests"] for p in traffic):
+        xs = [float(p["at"]) for p in traffic]
         shown = [m for m in markers if xs[0] <= m.x <= xs[-1]]
         charts.append(svg.line_chart(
-            xs, [svg.Series("requests per minute", [float(p["requests"]) for p in traffic], svg.LINE_COLOURS[0])],
-            title=f"{environment}: requests per minute", y_label="requests / minute", x_label="time (UTC)",
+            xs, [svg.Series("requests", [float(p["requests"]) for p in traffic], svg.LINE_COLOURS[0]),
+                 svg.Series("errors and rejected", [float(p["errors"] + p["rejected"]) for p in traffic],
+                            svg.LINE_COLOURS[1], dash="6 3")],
+            title=f"{environment}: requests per 5 minutes, last 24 h", y_label="requests / 5 min",
+            x_label="time (UTC)",
             time_axis=True, markers=shown))
         charts.append(svg.line_chart(
             xs, [svg.Series("p50", [p.get("p50_ms") for p in traffic], svg.LINE_COLOURS[0]),
                  svg.Series("p99", [p.get("p99_ms") for p in traffic], svg.LINE_COLOURS[1], dash="6 3")],
-            title=f"{environment}: latency", y_label="milliseconds", x_label="time (UTC)", time_axis=True,
+            title=f"{environment}: latency of scored requests, last 24 h", y_label="milliseconds", x_label="time (UTC)", time_axis=True,
             markers=shown))
     monitor = production["monitor"]
     if monitor:

@@ -98,10 +98,13 @@ def _deploy_form(model: str, environment: str, versions: list[int], current: int
 def _traffic(figures: dict[str, Any] | None) -> str:
     if not figures or not figures.get("requests"):
         return '<span class="quiet">no requests</span>'
-    errors = figures.get("error_rate") or 0.0
-    return (f'{number(figures["requests_per_second"])} req/s<br><small>p50 {number(figures["p50_ms"])} ms · '
-            f'p99 {number(figures["p99_ms"])} ms · <span class="{"bad" if errors else ""}">'
-            f'{errors * 100:.2g}% errors</span></small>')
+    errors, rejected = figures.get("error_rate") or 0.0, figures.get("rejected_rate") or 0.0
+    latency = (f'p50 {number(figures["p50_ms"])} ms · p99 {number(figures["p99_ms"])} ms'
+               if figures.get("p50_ms") is not None else "no scored request")
+    refused = f" · {rejected * 100:.2g}% rejected" if rejected else ""
+    return (f'{number(figures["requests_per_second"])} req/s <small>({figures["requests"]:,} requests)</small>'
+            f'<br><small>{latency} · '
+            f'<span class="{"bad" if errors else ""}">{errors * 100:.2g}% errors</span>{refused}</small>')
 
 
 def _monitor(monitor: dict[str, Any] | None) -> str:
