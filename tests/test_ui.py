@@ -151,7 +151,7 @@ def test_the_model_page_shows_the_gate_evidence_and_the_alias_timeline(control_r
     html = get(control_room["url"] + "/models/spam").text
     assert "FIRST_MODEL" in html and "brier (primary)" in html and "Alias timeline" in html
     assert '<svg class="chart' in html and "version" in html  # the golden-set chart, with its axis
-    assert "requests per 5 minutes, last 24 h" in html and "milliseconds" in html  # production's, with units
+    assert "requests per 5 minutes (last 24 h)" in html and "milliseconds" in html  # production's, with units
     assert get(control_room["url"] + "/models/nothing").status_code == 404
     monitoring = get(control_room["url"] + "/models/spam/monitoring").text
     assert "data drift at each monitor run" in monitoring and "CONTENT" in monitoring
@@ -293,6 +293,27 @@ def test_retrain_rollback_and_acknowledge_land_in_the_state_with_the_actor(contr
     assert [(m["from_version"], m["to_version"], m["actor"]) for m in last_two] == [(1, 2, "ui:dora"),
                                                                                    (2, 1, "ui:dora")]
     assert "try C=0.5" in last_two[0]["reason"] and "not yet" in last_two[1]["reason"]
+
+
+def test_the_agent_page_follows_a_running_jobs_log(control_room, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from champion.state.jobs import JobStore
+
+    store = JobStore(Workspace(Project.open(control_room["root"])).state)
+    job, _ = store.enqueue("spam", "schedule", "nightly", [])
+    log = tmp_path / "job.log"
+    log.write_text("".join(f"line {i}\n" for i in range(5000)) + "fitting <the> model\n", encoding="utf-8")
+    store.mark_running(job.id, os.getpid(), str(log))
+    try:
+        [running] = get(control_room["url"] + "/api/agent").json()["jobs_running"]
+        assert running["id"] == job.id and running["log_tail"].endswith("fitting <the> model\n")
+        assert running["log_tail"].startswith("line ") and len(running["log_tail"]) <= 8_000  # the end, whole lines
+        with log.open("a", encoding="utf-8") as more:
+            more.write("gate: PROMOTE\n")
+        fragment = get(control_room["url"] + "/fragments/agent").text
+        assert "gate: PROMOTE" in fragment and "fitting &lt;the&gt; model" in fragment  # live, and escaped
+    finally:
+        store.finish(job.id, "cancelled", None, {})
+    assert get(control_room["url"] + "/api/agent").json()["jobs_running"] == []
 
 
 def test_bad_options_are_named(control_room) -> None:  # type: ignore[no-untyped-def]

@@ -62,19 +62,23 @@ def _production(document: dict[str, Any]) -> str:
     charts = []
     traffic = production["traffic"]
     if any(p["requests"] for p in traffic):
+        # From just before the first traffic of the day: a new endpoint's hour is not squeezed
+        # into the right edge of an empty day.
+        first = next(i for i, p in enumerate(traffic) if p["requests"])
+        traffic = traffic[max(0, first - 1):]
         xs = [float(p["at"]) for p in traffic]
         shown = [m for m in markers if xs[0] <= m.x <= xs[-1]]
         charts.append(svg.line_chart(
             xs, [svg.Series("requests", [float(p["requests"]) for p in traffic], svg.LINE_COLOURS[0]),
                  svg.Series("errors and rejected", [float(p["errors"] + p["rejected"]) for p in traffic],
                             svg.LINE_COLOURS[1], dash="6 3")],
-            title=f"{environment}: requests per 5 minutes, last 24 h", y_label="requests / 5 min",
+            title=f"{environment}: requests per 5 minutes (last 24 h)", y_label="requests / 5 min",
             x_label="time (UTC)",
             time_axis=True, markers=shown))
         charts.append(svg.line_chart(
             xs, [svg.Series("p50", [p.get("p50_ms") for p in traffic], svg.LINE_COLOURS[0]),
                  svg.Series("p99", [p.get("p99_ms") for p in traffic], svg.LINE_COLOURS[1], dash="6 3")],
-            title=f"{environment}: latency of scored requests, last 24 h", y_label="milliseconds", x_label="time (UTC)", time_axis=True,
+            title=f"{environment}: latency of scored requests (last 24 h)", y_label="milliseconds", x_label="time (UTC)", time_axis=True,
             markers=shown))
     monitor = production["monitor"]
     if monitor:
