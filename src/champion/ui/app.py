@@ -115,7 +115,8 @@ def create_app(ws: Workspace, admin_key: str | None = None) -> Starlette:
                 status = 404 if isinstance(exc, NotFoundError) else 503
                 if fragment:
                     return HTMLResponse(f'<p class="next">{escape(str(exc))}</p>', status_code=status)
-                return answer(request, lambda v: forms.message_page("Not available", str(exc), project, models, v,
+                said = str(exc)
+                return answer(request, lambda v: forms.message_page("Not available", said, project, models, v,
                                                                     bad=True), status)
             return answer(request, lambda v: render(document, v))
         return handler
@@ -186,7 +187,8 @@ def create_app(ws: Workspace, admin_key: str | None = None) -> Starlette:
         except HttpProblem as exc:
             return problem(request, exc)
         except SignInRefused as exc:
-            return answer(request, lambda v: forms.signin_page(project, models, v, str(exc)), exc.status)
+            refused = str(exc)
+            return answer(request, lambda v: forms.signin_page(project, models, v, refused), exc.status)
         response = RedirectResponse("/", status_code=303)
         response.headers.append("set-cookie", cookie_header(session, request.url.scheme == "https"))
         return response

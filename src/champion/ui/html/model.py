@@ -13,8 +13,9 @@ from champion.ui.html.layout import Viewer, action_link, code, number, page, tab
 
 def model_page(document: dict[str, Any], models: list[str], viewer: Viewer) -> str:
     model = document["model"]
-    parts = [f'<p>champion: {escape(str(document["champion"] or "none"))} · '
-             f'{action_link(viewer, "retrain", "retrain now…", model=model)}</p>',
+    champion = (f'<p>champion: {escape(str(document["champion"] or "none"))} · '
+                f'{action_link(viewer, "retrain", "retrain now…", model=model)}</p>')
+    parts = [champion,
              _timeline(document, viewer), _golden_chart(document), _production(document), _runs(document, viewer)]
     return page(model, document["project"], models, viewer, "\n".join(parts), f"/models/{model}")
 
