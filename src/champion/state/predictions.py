@@ -7,6 +7,10 @@ flushed in batches, off the hot path) still matches it later. A prediction match
 three ways: by request id (and the row within the request), by the row's identity (a hash of
 the model's `id` columns, or of the date for forecasters), or by its features (a hash of the
 feature values). When several feedback rows match one prediction, the latest wins.
+
+Beside the log, `prediction_minutes` rolls its traffic up per minute (requests, rows, failed
+requests, a latency histogram), written in the same transaction as the rows it counts and
+read by `champion.state.traffic`, so rates and percentiles never scan the log.
 """
 
 from __future__ import annotations

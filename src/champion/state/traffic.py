@@ -84,7 +84,8 @@ class TrafficPoint(TypedDict):
 def traffic(log: PredictionLog, model: str, environment: str, seconds: float,
             now: float | None = None) -> TrafficSummary:
     """The traffic of `model` in `environment` over the last `seconds` before `now`
-    (default: the clock), from the first whole minute that holds `now - seconds`."""
+    (default: the clock), counted from the start of the minute holding `now - seconds`
+    (`since`; rates divide by `now - since`). The minute being loaded counts as far as it is."""
     until = time.time() if now is None else now
     since = minute_of(until - seconds)
     m = prediction_minutes.c
