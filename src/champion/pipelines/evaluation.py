@@ -19,8 +19,9 @@ from champion.pipelines.aliases import CHAMPION
 from champion.pipelines.golden_set import Answers, Split
 from champion.pipelines.progress import Progress, silent
 from champion.pipelines.training import TrainResult
-from champion.workspace.documents import write_json
+from champion.registry.records import VERDICT_TAG
 from champion.workspace import Workspace
+from champion.workspace.documents import write_json
 
 EVALUATION_FILE = "evaluation.json"
 
@@ -94,7 +95,7 @@ def evaluate(
     document = EvaluationDocument.checked(_document(model, run_id, policy.as_dict(), data, evidence, champion_doc, verdict, reasons))
     file = write_json(ws.project.run_dir(run_id) / EVALUATION_FILE, document, out_dir)
     ws.registry.log_document(run_id, EVALUATION_FILE, document)
-    ws.registry.set_run_tags(run_id, {"champion.verdict": verdict.value})
+    ws.registry.set_run_tags(run_id, {VERDICT_TAG: verdict.value})
     return EvaluationResult(verdict, champion_version, document, file)
 
 

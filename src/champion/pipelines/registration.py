@@ -19,9 +19,9 @@ from champion.pipelines.evaluation import EVALUATION_FILE, EvaluationResult, eva
 from champion.pipelines.progress import Progress, silent
 from champion.pipelines.tidy import tidy_locked
 from champion.pipelines.training import TrainResult
-from champion.workspace.documents import write_json
-from champion.registry.records import RunRecord
+from champion.registry.records import VERDICT_TAG, RunRecord
 from champion.workspace import Workspace
+from champion.workspace.documents import write_json
 
 
 @dataclass
@@ -59,7 +59,7 @@ def register(
         with progress.step("loading the model back as an endpoint would"):
             _check_loadable(ws, model, run)
         with progress.step("registering the model version"):
-            tags = {"champion.verdict": evaluation.verdict.value,
+            tags = {VERDICT_TAG: evaluation.verdict.value,
                     f"champion.{primary}": f"{document['challenger']['metrics'][primary]:.6g}",
                     "champion.evaluated_against": str(current) if current is not None else "none"}
             version = ws.registry.register(model, run, tags).version
@@ -80,7 +80,7 @@ def _check_loadable(ws: Workspace, model: str, run: RunRecord) -> None:
     try:
         load_run(ws, model, run, follow_data=False)  # the model as trained: no need to read the data again
     except ChampionError as exc:
-        ws.registry.set_run_tags(run.run_id, {"champion.verdict": "UNLOADABLE"})
+        ws.registry.set_run_tags(run.run_id, {VERDICT_TAG: "UNLOADABLE"})
         raise UnloadableModelError(
             f"run {run.run_id} of {model} was not registered: its model, loaded back from the registry "
             f"as an endpoint would load it, fails: {exc}") from exc

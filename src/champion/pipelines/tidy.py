@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from champion.pipelines.aliases import lock_name, settle_moves
+from champion.registry.records import VERDICT_TAG
 from champion.workspace import Workspace
 from champion.workspace.processes import pid_alive
 
@@ -46,7 +47,7 @@ def leftovers(ws: Workspace, model: str) -> Leftovers:
     aliased = set(ws.registry.aliases(model).values())
     ever = {m.to_version for m in ws.state.moves(model) + pending}
     found.orphan_versions = [v.version for v in ws.registry.versions(model)
-                             if "champion.verdict" in v.tags and v.version not in aliased and v.version not in ever]
+                             if VERDICT_TAG in v.tags and v.version not in aliased and v.version not in ever]
     return found
 
 

@@ -44,7 +44,7 @@ from champion.locks import file_lock  # noqa: E402
 from champion.recipes.base import Recipe  # noqa: E402
 from champion.recipes.source import load_saved, save_with_source  # noqa: E402
 from champion.registry.artifacts import folder_sha256  # noqa: E402
-from champion.registry.records import RunRecord, VersionRecord  # noqa: E402
+from champion.registry.records import VERDICT_TAG, RunRecord, VersionRecord  # noqa: E402
 
 for _name in ("mlflow", "alembic"):
     logging.getLogger(_name).setLevel(logging.WARNING)
@@ -189,7 +189,7 @@ class ModelRegistry:
             experiment = self.client.get_experiment_by_name(self.registered_name(model))
             if experiment is None:
                 return []
-            found = self.client.search_runs([experiment.experiment_id], "tags.`champion.verdict` LIKE '%'",
+            found = self.client.search_runs([experiment.experiment_id], f"tags.`{VERDICT_TAG}` LIKE '%'",
                                             max_results=limit, order_by=["attributes.start_time DESC"])
         return [RunRecord(run_id=r.info.run_id, model=model, status=r.info.status, params=dict(r.data.params),
                           metrics=dict(r.data.metrics),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+VERDICT_TAG = "champion.verdict"
+"""Run and version tag holding the gate's verdict (PROMOTE, REJECT, FIRST_MODEL, ...)."""
+
 
 @dataclass(frozen=True)
 class RunRecord:

@@ -12,6 +12,7 @@ from champion.pipelines.aliases import CHAMPION
 from champion.pipelines.evaluation import EVALUATION_FILE
 from champion.pipelines.release import alias_of
 from champion.pipelines.status import history
+from champion.registry.records import VERDICT_TAG
 from champion.ui.documents.monitoring import reports
 from champion.ui.documents.overview import iso_ms
 from champion.ui.documents.traffic import traffic_series
@@ -39,7 +40,7 @@ def model_page(ws: Workspace, model: str) -> dict[str, Any]:
             "run_id": run.run_id,
             "version": version.version if version else None,
             "aliases": sorted(a for a, v in aliases.items() if version and v == version.version),
-            "verdict": run.tags.get("champion.verdict"),
+            "verdict": run.tags.get(VERDICT_TAG),
             "started_at": iso_ms(run.start_time),
             "recipe": run.tags.get("champion.recipe") or run.params.get("recipe"),
             "params": {k: v for k, v in sorted(run.params.items()) if k != "recipe" and not k.startswith("data.")},

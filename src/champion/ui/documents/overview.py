@@ -13,6 +13,7 @@ from champion.pipelines import endpoints
 from champion.pipelines.aliases import CHAMPION
 from champion.pipelines.release import alias_of
 from champion.pipelines.status import agent_status
+from champion.registry.records import VERDICT_TAG
 from champion.ui.documents import monitoring
 from champion.ui.documents.traffic import traffic_figures
 from champion.workspace import Workspace
@@ -51,7 +52,7 @@ def overview(ws: Workspace) -> dict[str, Any]:
             "version_numbers": sorted(versions),
             "champion": aliases.get(CHAMPION),
             "last_verdict": None if newest is None else {
-                "version": newest, "verdict": versions[newest].tags.get("champion.verdict"),
+                "version": newest, "verdict": versions[newest].tags.get(VERDICT_TAG),
                 "registered_at": iso_ms(versions[newest].created)},
             "environments": rows,
             "alerts": open_alerts,
