@@ -84,18 +84,36 @@ def cli_process(*args: str, cwd: Path | None = None, timeout: float = 300) -> Re
 
 
 @pytest.fixture(scope="session")
-def team_servers():  # type: ignore[no-untyped-def]
-    """A real PostgreSQL 15 cluster and a real `mlflow server` on it (proxied artifacts),
-    shared by the session's team tests. Without PostgreSQL the team tests are skipped, except
-    in CI (`CI` set), where .ci/run installs it and a missing server is a failure."""
-    from team_servers import postgres_bin, running_team_servers
+def team_postgres():  # type: ignore[no-untyped-def]
+    """A real PostgreSQL 15 cluster shared by the session's team tests, each with databases of
+    its own (modules that stop the cluster start their own). Without PostgreSQL the team tests
+    are skipped, except in CI (`CI` set), where .ci/run installs it and a missing server is a
+    failure."""
+    from team_servers import Postgres, postgres_bin
 
     if postgres_bin() is None:
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL is not installed; .ci/run installs it (apt-get install postgresql)")
         pytest.skip("PostgreSQL is not installed (apt-get install postgresql); CI runs these tests")
-    with running_team_servers() as servers:
-        yield servers
+    postgres = Postgres.start()
+    try:
+        yield postgres
+    finally:
+        postgres.stop(remove=True)
+
+
+@pytest.fixture(scope="session")
+def team_servers(team_postgres):  # type: ignore[no-untyped-def]
+    """The session's PostgreSQL cluster and a real `mlflow server` on its database `mlflow`
+    (proxied artifacts), shared by the session's team tests (modules that restart the tracking
+    server start their own)."""
+    from team_servers import MlflowServer
+
+    server = MlflowServer.start(team_postgres, "mlflow", team_postgres.folder / "mlflow-server")
+    try:
+        yield team_postgres, server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(autouse=True)

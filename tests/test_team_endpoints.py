@@ -8,13 +8,13 @@ the new version while the server is away, does not hold that against the version
 it once the server is back, the deploy succeeds, nothing is half done, and the endpoint
 serves throughout.
 
-The module owns its servers (the second test restarts the tracking server).
+The module starts its own tracking server (the second test restarts it), with a database of
+its own on the session's PostgreSQL cluster, which no test here stops.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 from serving_support import free_port, set_environments
-from team_servers import MlflowServer, Postgres, postgres_bin, running_team_servers
+from team_servers import MlflowServer, Postgres
 from team_support import Host
 
-STATE_DB = "state"
+MLFLOW_DB = "mlflow_endpoints"
+STATE_DB = "state_endpoints"
 SCHEMA = "champion_youtube_spam"
 REGISTERED = "youtube-spam.spam"
 NEW_VIDEOS = ("Youtube04-Eminem.csv", "Youtube05-Shakira.csv")
@@ -41,16 +42,14 @@ class Team:
 
 
 @pytest.fixture(scope="module")
-def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
+def team(team_postgres: Postgres, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
     """Version 1 released from host A (its staging and production endpoints), version 2 built
     on host A as the champion but deployed nowhere."""
-    if postgres_bin() is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not installed; .ci/run installs it (apt-get install postgresql)")
-        pytest.skip("PostgreSQL is not installed; CI runs these tests")
-    with running_team_servers() as (postgres, server):
+    postgres = team_postgres
+    folder = tmp_path_factory.mktemp("endpoints")
+    server = MlflowServer.start(postgres, MLFLOW_DB, folder / "mlflow-server")
+    try:
         postgres.create_database(STATE_DB)
-        folder = tmp_path_factory.mktemp("endpoints")
         hosts: list[Host] = []
         try:
             a = Host.create(folder, "a", postgres, server, STATE_DB)
@@ -77,6 +76,8 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
         finally:
             for host in hosts:
                 host.run("down", timeout=120)
+    finally:
+        server.stop()
 
 
 # -- two production endpoints, one per machine, swapped under load ----------------------------
