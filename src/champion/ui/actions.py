@@ -146,18 +146,18 @@ def _open_alert(ws: Workspace, form: dict[str, str]) -> dict[str, Any]:
 
 
 def _model(ws: Workspace, form: dict[str, str]) -> str:
-    name = form.get("model", "")
-    if name not in ws.project.config.models:
-        raise UsageError(f"model: {name!r} is not a model of this project "
-                         f"({', '.join(ws.project.config.models) or 'none'})")
-    return name
+    return _one_of(form, "model", list(ws.project.config.models), "a model")
 
 
 def _environment(ws: Workspace, form: dict[str, str]) -> str:
-    name = form.get("environment", "")
-    if name not in ws.project.config.environments:
-        raise UsageError(f"environment: {name!r} is not an environment of this project "
-                         f"({', '.join(ws.project.config.environments) or 'none'})")
+    return _one_of(form, "environment", list(ws.project.config.environments), "an environment")
+
+
+def _one_of(form: dict[str, str], field: str, names: list[str], what: str) -> str:
+    """The form's `field` if it names one of `names`; else a `UsageError` naming the field."""
+    name = form.get(field, "")
+    if name not in names:
+        raise UsageError(f"{field}: {name!r} is not {what} of this project ({', '.join(names) or 'none'})")
     return name
 
 
