@@ -5,11 +5,27 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 from conftest import cli
+
+
+def wait_until(check: Callable[[], Any], timeout: float = 60.0, every: float = 0.2) -> Any:
+    """The first truthy value of `check()` (an HTTP error counts as not yet) within `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = check()
+        except httpx.HTTPError:
+            value = None
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError("timed out")
 
 
 def free_port() -> int:

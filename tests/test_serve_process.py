@@ -6,25 +6,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 from conftest import cli
-from serving_support import free_port, new_project, session_pids, set_environments
-
-
-def wait_until(check, timeout: float = 60.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = check()
-        except httpx.HTTPError:
-            value = None
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out")
+from serving_support import free_port, new_project, session_pids, set_environments, wait_until
 
 
 def test_serve_restarts_a_dead_worker_and_stops_cleanly_on_sigterm(tmp_path: Path, migrated_mlflow_db: Path) -> None:

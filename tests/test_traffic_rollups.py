@@ -18,13 +18,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import cli
 from fixtures.keyword_recipe import KeywordClassifier
-from serving_support import free_port, get, new_project, post, set_environments
+from serving_support import free_port, get, new_project, post, set_environments, wait_until
 from sqlalchemy import text
 
 from champion.config import ModelSettings
@@ -262,19 +261,6 @@ def test_failures_are_counted_per_flush_and_a_failed_load_counts_nothing(
 
 
 # ---- a running endpoint -------------------------------------------------------------------------
-def wait_until(check: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = check()
-        except httpx.HTTPError:
-            value = None
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out")
-
-
 def test_a_running_endpoint_rolls_up_its_requests_and_failures(tmp_path: Path, migrated_mlflow_db: Path) -> None:
     root = new_project(tmp_path / "spam", migrated_mlflow_db)
     port = free_port()
@@ -286,7 +272,7 @@ def test_a_running_endpoint_rolls_up_its_requests_and_failures(tmp_path: Path, m
     url = f"http://127.0.0.1:{port}"
     log = PredictionLog(f"sqlite:///{root / '.champion' / 'state.db'}")
     try:
-        wait_until(lambda: get(url, "/health"))
+        wait_until(lambda: get(url, "/health"), timeout=30, every=0.1)
         # No version is served yet: 503s, counted under version 0.
         assert [post(url, "/score", json={"data": ["x"]}).status_code for _ in range(3)] == [503] * 3
         assert cli("deploy", "production", "-p", str(root), "-q").code == 0
@@ -303,7 +289,8 @@ def test_a_running_endpoint_rolls_up_its_requests_and_failures(tmp_path: Path, m
         assert post(url, "/score", content=b"{", headers={"x-champion-synthetic": "1"}).status_code == 400
         assert post(url, "/score", json={"data": ["hi"]}, headers={"x-champion-synthetic": "1"}).status_code == 200
 
-        got = wait_until(lambda: (t := traffic(log, "spam", "production", 300))["requests"] >= 13 and t)
+        got = wait_until(lambda: (t := traffic(log, "spam", "production", 300))["requests"] >= 13 and t,
+                         timeout=30, every=0.1)
         time.sleep(0.5)  # anything more (wrongly counted) would be loaded by now
         got = traffic(log, "spam", "production", 300)
         assert (got["requests"], got["scored"], got["rows"], got["errors"], got["rejected"]) == (13, 7, 11, 3, 3)
