@@ -39,9 +39,12 @@ def overview(ws: Workspace) -> dict[str, Any]:
                 "environment": environment,
                 "alias": alias,
                 "alias_version": aliases.get(alias),
-                "endpoints": [{"machine": e.machine, "url": e.url, "pid": e.pid, "state": e.state,
+                # This model's health on the endpoint (another model it serves may be the one
+                # that is Unhealthy); another machine's heartbeat has only the endpoint's.
+                "endpoints": [{"machine": e.machine, "url": e.url, "pid": e.pid,
+                               "state": (e.models.get(model) or {}).get("state") or e.state,
                                "version": (e.models.get(model) or {}).get("version"), "workers": e.workers,
-                               "notes": e.notes} for e in running],
+                               "notes": [n for n in e.notes if n.startswith(f"{model}: ")]} for e in running],
                 "traffic": traffic_figures(ws, model, environment),
                 "monitor": monitoring.summary(history[-1] if history else None),
                 "next": None if running else f"no endpoint running: `champion up {environment}`",
