@@ -20,8 +20,9 @@ install: $(VENV)/.installed
 demo: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
 
+# Two workers (pytest-xdist), each module whole on one of them, the slowest first (tests/conftest.py).
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 benchmarks: install
 	$(BIN)/python benchmarks/gate_decisions.py

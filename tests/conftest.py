@@ -116,6 +116,52 @@ def team_servers(team_postgres):  # type: ignore[no-untyped-def]
         server.stop()
 
 
+# -- on two workers: `pytest -n 2 --dist loadfile` (pytest-xdist), as `make test` runs it -----
+
+ON_SESSION_SERVERS = ("test_team.py", "test_state_schema.py")
+"""Modules on the session's tracking server (`team_servers`): one worker runs them all, so the
+server starts once per run, not once per worker. A module missing here still works: its worker
+starts servers of its own."""
+
+SLOW_FIRST = (*ON_SESSION_SERVERS, "test_team_faults.py", "test_user_projects.py", "test_team_endpoints.py",
+              "test_fault_injection.py", "test_faults.py", "test_story.py", "test_release.py",
+              "test_serving_http.py", "test_ui.py", "test_agent.py", "test_ci_sequence.py")
+"""The modules of a minute or more, slowest first: on two workers they start first, so the many
+short modules fill the gaps at the end instead of one long module running alone."""
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):  # type: ignore[no-untyped-def]
+    """`--dist loadfile`, with the modules of `ON_SESSION_SERVERS` as one unit and the units in
+    the order of the collection (slowest first, see below) rather than xdist's (most tests
+    first). xdist's own `loadgroup` would group by mark, but it does not on pytest 9.2
+    (pytest-dev/pytest-xdist#1386)."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "session-servers" if Path(module).name in ON_SESSION_SERVERS else module
+
+    config.option.loadscopereorder = False
+    return ModuleScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On xdist's workers, whose collection sets the order of the work: the modules of
+    `SLOW_FIRST` first, in its order, then the others as collected. A plain run keeps the
+    collection's order."""
+    if not hasattr(config, "workerinput"):
+        return
+
+    def rank(item: pytest.Item) -> int:
+        return SLOW_FIRST.index(item.path.name) if item.path.name in SLOW_FIRST else len(SLOW_FIRST)
+
+    items.sort(key=rank)  # stable: each module's tests keep their order
+
+
 @pytest.fixture(autouse=True)
 def _forget_mlflow_uris():  # type: ignore[no-untyped-def]
     """`mlflow.set_tracking_uri` (called by tests that use plain MLflow) also writes
