@@ -762,3 +762,25 @@ def test_a_low_evidence_page_lists_the_warnings_instead_of_saying_nothing() -> N
     assert text.count("Low evidence.") >= 3  # drift, prediction drift, data quality
     assert "low-evidence warnings" in text  # the summary tile
     assert page.count('<li class="warning">') == len(document["warnings"])
+
+
+def test_a_dense_series_is_a_line_with_one_tooltip_and_a_sparse_one_has_a_dot_per_point() -> None:
+    day = [1_700_000_000.0 + 300 * i for i in range(288)]  # a day of 5-minute points
+    values = [float(i % 50) for i in range(288)]
+    values[100] = 99.0
+    dense = svg.line_chart(day, [svg.Series("requests", values, svg.LINE_COLOURS[0])], title="t",
+                           y_label="requests", x_label="time", time_axis=True)
+    assert dense is not None and "<circle" not in dense
+    tips = re.findall(r"<title>requests: ([^<]+)</title>", dense)
+    assert len(tips) == 1 and "highest 99 at 2023-11-15 06:33:20 UTC" in tips[0] and "lowest 0 at" in tips[0]
+    assert "last 37 at" in tips[0]
+    sparse = svg.line_chart(day[:12], [svg.Series("requests", values[:12], svg.LINE_COLOURS[0])], title="t",
+                            y_label="requests", x_label="time", time_axis=True)
+    assert sparse is not None and sparse.count("<circle") == 12
+    # A point on its own between gaps still shows in a dense series.
+    lonely = [None] * 288
+    lonely[5] = 3.0
+    lonely[10:200] = [1.0] * 190
+    drawn = svg.line_chart(day, [svg.Series("p99", lonely, svg.LINE_COLOURS[0])], title="t", y_label="ms",
+                           x_label="time", time_axis=True)
+    assert drawn is not None and drawn.count("<circle") == 1

@@ -165,6 +165,21 @@ def test_the_model_page_shows_the_gate_evidence_and_the_alias_timeline(control_r
     assert agent["running"] is False and agent["jobs_running"] == []
 
 
+def test_the_model_page_shows_a_runs_new_evaluation_not_the_one_it_read_before(control_room) -> None:  # type: ignore[no-untyped-def]
+    """The page keeps each run's evaluation.json between requests (MLflow costs ~10 ms a read):
+    judging a run again must still show at once."""
+    def second() -> dict[str, Any]:
+        return next(r for r in get(control_room["url"] + "/api/models/spam").json()["runs"] if r["version"] == 2)
+
+    before = second()
+    assert before["verdict"] is None and before["evidence"]["reasons"] == []  # registered without the gate
+    judged = cli("evaluate", "spam", "--run", before["run_id"], "-p", str(control_room["root"]), "--json", "-q")
+    assert judged.code in (0, 3), judged.stderr
+    after = second()
+    assert after["verdict"] == judged.json()["verdict"] and after["evidence"]["reasons"] == judged.json()["reasons"]
+    assert after["evidence"]["champion_version"] == 1 and after["evidence"]["p_values"]
+
+
 def test_no_page_loads_anything_from_anywhere_else(control_room) -> None:  # type: ignore[no-untyped-def]
     url = control_room["url"]
     for path in PAGES:

@@ -23,6 +23,9 @@ REFERENCE_COLOUR = "#0072B2"
 CURRENT_COLOUR = "#D55E00"
 LINE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 MARKER_COLOUR = "#4d4d4d"
+POINTS_WITH_DOTS = 60
+"""A series with more points is drawn as a line with one tooltip (lowest, highest, last): a dot
+and a tooltip for each of a day's 288 five-minute points weighed ~50 KB a chart."""
 GRID_COLOUR = "#e3e3e3"
 AXIS_COLOUR = "#8c8c8c"
 FONT_SIZE = 12.0
@@ -549,14 +552,18 @@ def _line(
     item: Series, xs: Sequence[float], x_scale: Scale, y_scale: Scale, x_names: Sequence[str]
 ) -> str:
     dash = f' stroke-dasharray="{item.dash}"' if item.dash else ""
+    dense = sum(value is not None for value in item.values) > POINTS_WITH_DOTS
+    summary = _summary(item, x_names) if dense else ""
     parts = []
     for run in _runs(item.values):
         points = " ".join(f"{_n(x_scale(xs[i]))},{_n(y_scale(item.values[i] or 0.0))}" for i in run)
         if len(run) > 1:
             parts.append(
                 f'<polyline class="series" points="{points}" fill="none" stroke="{item.colour}" '
-                f'stroke-width="2.2" stroke-linejoin="round"{dash}/>'
+                f'stroke-width="2.2" stroke-linejoin="round"{dash}>{summary}</polyline>'
             )
+        if dense and len(run) > 1:
+            continue
         for i in run:
             value = item.values[i] or 0.0
             parts.append(
@@ -565,6 +572,15 @@ def _line(
                 f"<title>{escape(f'{item.label} at {x_names[i]}: {value:.4g}')}</title></circle>"
             )
     return "".join(parts)
+
+
+def _summary(item: Series, x_names: Sequence[str]) -> str:
+    """One tooltip for a whole dense series: its lowest, highest and last point."""
+    known = [(value, i) for i, value in enumerate(item.values) if value is not None]
+    low, high, last = min(known), max(known), known[-1]
+    text = (f"{item.label}: lowest {low[0]:.4g} at {x_names[low[1]]}, highest {high[0]:.4g} at "
+            f"{x_names[high[1]]}, last {last[0]:.4g} at {x_names[last[1]]}")
+    return f"<title>{escape(text)}</title>"
 
 
 def _markers(frame: Frame, markers: Sequence[Marker], x_scale: Scale) -> str:

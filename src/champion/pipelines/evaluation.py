@@ -6,6 +6,8 @@ its reasons. The champion is scored as it is (a forecaster is applied, never ref
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,11 +21,18 @@ from champion.pipelines.aliases import CHAMPION
 from champion.pipelines.golden_set import Answers, Split
 from champion.pipelines.progress import Progress, silent
 from champion.pipelines.training import TrainResult
-from champion.registry.records import VERDICT_TAG
+from champion.registry.records import EVALUATION_DIGEST_TAG, VERDICT_TAG
 from champion.workspace import Workspace
 from champion.workspace.documents import write_json
 
 EVALUATION_FILE = "evaluation.json"
+
+
+def record_evaluation(ws: Workspace, run_id: str, document: dict[str, Any], tags: dict[str, str] | None = None) -> None:
+    """Log the run's evaluation.json to the registry, tagged with its digest (and `tags`)."""
+    digest = hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    ws.registry.log_document(run_id, EVALUATION_FILE, document)
+    ws.registry.set_run_tags(run_id, {**(tags or {}), EVALUATION_DIGEST_TAG: digest})
 
 
 @dataclass
@@ -94,8 +103,7 @@ def evaluate(
         verdict, reasons = Verdict.REJECT, [f"run {run_id} is already the champion (version {champion_version})"]
     document = EvaluationDocument.checked(_document(model, run_id, policy.as_dict(), data, evidence, champion_doc, verdict, reasons))
     file = write_json(ws.project.run_dir(run_id) / EVALUATION_FILE, document, out_dir)
-    ws.registry.log_document(run_id, EVALUATION_FILE, document)
-    ws.registry.set_run_tags(run_id, {VERDICT_TAG: verdict.value})
+    record_evaluation(ws, run_id, document, {VERDICT_TAG: verdict.value})
     return EvaluationResult(verdict, champion_version, document, file)
 
 

@@ -18,8 +18,8 @@ from champion.monitoring.profile import PROFILE_FILE
 from champion.monitoring.report import build_report
 from champion.pipelines.alerts import deliver
 from champion.pipelines.progress import Progress, silent
-from champion.workspace.documents import write_json
 from champion.workspace import Workspace
+from champion.workspace.documents import write_json
 
 HISTORY_WINDOWS = 10
 """The report's metrics over time span this many windows."""

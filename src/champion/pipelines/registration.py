@@ -15,7 +15,12 @@ from champion.errors import ChampionError, UnloadableModelError
 from champion.evaluation.document import EvaluationDocument
 from champion.evaluation.policy import Verdict
 from champion.pipelines.aliases import CHAMPION, lock_name, move_alias_locked
-from champion.pipelines.evaluation import EVALUATION_FILE, EvaluationResult, evaluate
+from champion.pipelines.evaluation import (
+    EVALUATION_FILE,
+    EvaluationResult,
+    evaluate,
+    record_evaluation,
+)
 from champion.pipelines.progress import Progress, silent
 from champion.pipelines.tidy import tidy_locked
 from champion.pipelines.training import TrainResult
@@ -68,7 +73,7 @@ def register(
         document["version"] = version
         EvaluationDocument.checked(document)
         file = write_json(ws.project.run_dir(run_id) / EVALUATION_FILE, document, out_dir)
-        ws.registry.log_document(run_id, EVALUATION_FILE, document)
+        record_evaluation(ws, run_id, document)
         return RegisterResult(evaluation.verdict, version, document, file)
 
 

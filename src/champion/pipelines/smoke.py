@@ -18,11 +18,11 @@ import numpy as np
 from champion.config import SmokeSettings
 from champion.pipelines import endpoints, golden_set
 from champion.pipelines.documents import SmokeDocument
-from champion.workspace.documents import write_json
 from champion.serving.client import EndpointClient
 from champion.serving.loaded import LoadedModel
 from champion.serving.loading import load_version
 from champion.workspace import Workspace
+from champion.workspace.documents import write_json
 
 SMOKE_FILE = "smoke-test.json"
 _CHUNK = 100

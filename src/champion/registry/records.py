@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 VERDICT_TAG = "champion.verdict"
 """Run and version tag holding the gate's verdict (PROMOTE, REJECT, FIRST_MODEL, ...)."""
+EVALUATION_DIGEST_TAG = "champion.evaluation_digest"
+"""Run tag: a digest of the run's current evaluation.json, so readers can cache the document
+(it is rewritten when the run is evaluated again or registered)."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from champion.pipelines.aliases import CHAMPION
 from champion.pipelines.evaluation import EVALUATION_FILE
 from champion.pipelines.release import alias_of
 from champion.pipelines.status import history
-from champion.registry.records import VERDICT_TAG
+from champion.registry.records import EVALUATION_DIGEST_TAG, VERDICT_TAG, RunRecord
 from champion.ui.documents.monitoring import reports
 from champion.ui.documents.overview import iso_ms
 from champion.ui.documents.traffic import traffic_series
@@ -20,6 +20,10 @@ from champion.workspace import Workspace
 
 RUNS_SHOWN = 20
 SERIES_SECONDS = 24 * 3600
+EVALUATIONS_KEPT = 1000
+_evaluations: dict[tuple[str, str, str], dict[str, Any]] = {}
+"""evaluation.json by (run, digest tag, verdict tag): reading one from MLflow costs ~10 ms, and a
+model page lists up to 20. A run evaluated again gets a new digest, so nothing stale is shown."""
 
 
 def model_page(ws: Workspace, model: str) -> dict[str, Any]:
@@ -34,7 +38,7 @@ def model_page(ws: Workspace, model: str) -> dict[str, Any]:
     # Versions registered without the gate (by hand, by an older champion) are versions too.
     unjudged = [ws.registry.run(v.run_id) for v in registered.values() if v.run_id not in seen]
     for run in sorted([*judged, *unjudged], key=lambda r: r.start_time, reverse=True):
-        evaluation = ws.registry.read_document(run.run_id, EVALUATION_FILE) or {}
+        evaluation = _evaluation(ws, run)
         version = registered.get(run.run_id)
         runs.append({
             "run_id": run.run_id,
@@ -73,6 +77,17 @@ def model_page(ws: Workspace, model: str) -> dict[str, Any]:
                        "changes": [m for t in timeline if t["environment"] == production for m in t["moves"]]},
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+def _evaluation(ws: Workspace, run: RunRecord) -> dict[str, Any]:
+    # Runs judged before the digest tag existed key on their verdict alone: a new evaluation
+    # of one sets the digest, which changes its key.
+    key = (run.run_id, run.tags.get(EVALUATION_DIGEST_TAG, ""), run.tags.get(VERDICT_TAG, ""))
+    if key not in _evaluations:
+        for oldest in list(_evaluations)[: len(_evaluations) - EVALUATIONS_KEPT + 1]:
+            _evaluations.pop(oldest, None)
+        _evaluations[key] = ws.registry.read_document(run.run_id, EVALUATION_FILE) or {}
+    return _evaluations[key]
 
 
 def _evidence(evaluation: dict[str, Any]) -> dict[str, Any]:
