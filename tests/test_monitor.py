@@ -322,3 +322,21 @@ def test_a_thin_window_shows_its_findings_as_low_evidence_warnings(built: Path, 
     document = monitor(built, "--window", "48", "--no-notify")
     assert document["alerts"] == [] and document["performance"]["realized"]["degraded"]
     assert any(w["kind"] == "performance" and w["evidence"] == "low" and w["rows"] == 48 for w in document["warnings"])
+
+
+def test_the_state_store_keeps_the_newest_reports_of_each_environment(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from champion.state import store
+
+    monkeypatch.setattr(store, "REPORTS_KEPT", 3)
+    state = store.StateStore(f"sqlite:///{tmp_path / 'state.db'}", tmp_path / "locks")
+    for i in range(5):
+        for environment in ("staging", "production"):
+            state.record_report("spam", environment, f"{environment}-{i}",
+                                {"generated_at": f"2026-12-04T10:0{i}:00+00:00", "n": i, "ratio": np.float64(0.5)})
+    kept = state.reports("spam", "production", 10)
+    assert [(r["name"], r["n"]) for r in kept] == [("production-2", 2), ("production-3", 3), ("production-4", 4)]
+    assert [r["name"] for r in state.reports("spam", "staging", 2)] == ["staging-3", "staging-4"]
+    assert state.report("spam", "production-4") == {"generated_at": "2026-12-04T10:04:00+00:00", "n": 4,
+                                                    "ratio": 0.5}
+    assert state.report("spam", "production-0") is None and state.reports("rent", "production", 5) == []

@@ -213,6 +213,54 @@ def test_a_promotion_under_load_swaps_both_machines_endpoints_and_logs_every_row
     assert b.run("down", "production").code == 0
 
 
+# -- the control room on another machine ------------------------------------------------------
+
+
+def test_the_control_room_on_another_machine_shows_the_teams_endpoints_runs_and_reports(team: Team) -> None:
+    """Host B's `champion ui` shows what host A runs and found: A's endpoints (from their
+    heartbeats), production's traffic from the shared log, MLflow run links to the team's
+    tracking server, and the report of A's monitor run (from the state store: B has no file)."""
+    a, b = team.a, team.b
+    monitored = a.json("monitor", "spam", "--window", "1h", "-q")
+    stem = monitored["json"].rsplit("/", 1)[-1].removesuffix(".json")
+    a_production = a.json("ps", "production")[0]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with b.started("ui", "--port", str(port)) as ui:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                overview = httpx.get(url + "/api/overview", timeout=30, trust_env=False).json()
+                break
+            except httpx.HTTPError:
+                assert ui.poll() is None and time.monotonic() < deadline, ui.communicate(timeout=5)
+                time.sleep(0.3)
+        [spam] = overview["models"]
+        environments = {e["environment"]: e for e in spam["environments"]}
+        production = environments["production"]
+        assert [(e["url"], e["state"], e["version"]) for e in production["endpoints"]] == [
+            (a_production["url"], "Healthy", 2)], production["endpoints"]  # B's own is down
+        assert production["traffic"]["last_24_h"]["scored"] > 0  # both machines' rows, in the shared rollup
+        assert production["monitor"] is not None and production["monitor"]["html_name"] == stem + ".html"
+
+        model = httpx.get(url + "/api/models/spam", timeout=30, trust_env=False).json()
+        linked = {r["run_id"]: r["mlflow_url"] for r in model["runs"]}
+        assert len(linked) >= 2 and all(link and link.startswith(team.server.url + "/#/experiments/")
+                                        and link.endswith("/runs/" + run) for run, link in linked.items())
+        experiment = next(iter(linked.values())).split("/experiments/")[1].split("/")[0]
+        assert httpx.get(team.server.url + "/api/2.0/mlflow/experiments/get", params={"experiment_id": experiment},
+                         timeout=10, trust_env=False).json()["experiment"]["name"]
+
+        monitoring = httpx.get(url + "/api/models/spam/monitoring", timeout=30, trust_env=False).json()
+        reports = {e["environment"]: e["reports"] for e in monitoring["environments"]}
+        assert [r["generated_at"] for r in reports["production"]] == [monitored["generated_at"]]
+        assert not (b.root / ".champion" / "reports").exists()  # nothing of A's on B's disk
+        page = httpx.get(url + f"/reports/spam/{stem}.html", timeout=30, trust_env=False)
+        assert page.status_code == 200 and "<svg" in page.text and "script" not in page.headers["content-security-policy"]
+        assert httpx.get(url + "/reports/spam/production-20000101T000000Z.html", timeout=30,
+                         trust_env=False).status_code == 404
+
+
 # -- the tracking server restarted in the middle of a deploy ----------------------------------
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_REJECTED, EXIT_CHECK_FAILED = 0, 1, 2, 3, 4
 """The exit codes of every champion command (the CLI sets them, the agent reads them)."""
 

@@ -17,7 +17,6 @@ from pathlib import Path
 from champion.config import CONFIG_FILE, EnvironmentSettings
 from champion.errors import UsageError
 from champion.packaging import source
-from champion.registry import snapshot
 from champion.packaging.common import (
     READY_PATH,
     SERVE_ROOT,
@@ -31,6 +30,7 @@ from champion.packaging.common import (
 )
 from champion.packaging.readme import docker_readme
 from champion.project import STATE_DIR, Project
+from champion.registry import snapshot
 
 BASE_IMAGE = "python:3.11-slim"
 PROJECT_DIR = "project"

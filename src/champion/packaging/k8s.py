@@ -17,10 +17,10 @@ import yaml
 from champion.config import EnvironmentSettings
 from champion.errors import UsageError
 from champion.packaging.common import (
+    CREDENTIAL_VARIABLES,
     LIVE_PATH,
     READY_PATH,
     USER_ID,
-    CREDENTIAL_VARIABLES,
     ExportResult,
     app_name,
     serve_args,

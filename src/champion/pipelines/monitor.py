@@ -1,7 +1,8 @@
 """`monitor`: compare a model's recent production traffic with its reference profile.
 
 Reads the prediction log (with feedback) of one environment, builds the report, writes it as
-JSON and as a self-contained HTML page under `.champion/reports/MODEL/`, and delivers alerts.
+JSON and as a self-contained HTML page under `.champion/reports/MODEL/`, keeps the document in
+the state store (so every machine of a team sees it), and delivers alerts.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def monitor(ws: Workspace, model: str, environment: str | None = None, window: s
         from champion.monitoring.html_report import render_html
 
         write_json(json_path, document, out_dir)
+        ws.state.record_report(model, environment, json_path.stem, document)
         _write_text(html_path, render_html(document))
         _write_text(folder / f"{environment}-latest.html", render_html(document))
         if out_dir:

@@ -102,6 +102,21 @@ alert_acknowledgements = Table(
 )
 """Who acknowledged an alert of a kind, when and why (it stays silenced until it clears)."""
 
+monitor_reports = Table(
+    "monitor_reports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model", String(200), nullable=False),
+    Column("environment", String(100), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("generated_at", DateTime(timezone=True), nullable=False),
+    Column("document", Text, nullable=False),
+    Index("ix_monitor_reports", "model", "environment", "id"),
+)
+"""`champion monitor`'s report documents (JSON), so every machine of a team sees them; the
+newest REPORTS_KEPT per model and environment are kept."""
+REPORTS_KEPT = 1000
+
 endpoint_heartbeats = Table(
     "endpoint_heartbeats",
     metadata,
@@ -293,6 +308,41 @@ class StateStore:
             return [{"model": r.model, "environment": r.environment, "at": _utc(r.at).isoformat(), "sink": r.sink,
                      "kind": r.kind, "ok": bool(r.ok), "attempts": r.attempts, "message_id": r.message_id,
                      "status": r.status, "error": r.error} for r in connection.execute(query)]
+
+    # ---- monitor reports --------------------------------------------------------------------
+    def record_report(self, model: str, environment: str, name: str, document: dict[str, object]) -> None:
+        """Keep a monitor report (`name`: its file name without suffix), dropping the oldest
+        beyond REPORTS_KEPT of its model and environment."""
+        c = monitor_reports.c
+        generated = datetime.fromisoformat(str(document["generated_at"]))
+        with self._write() as connection:
+            connection.execute(insert(monitor_reports).values(
+                model=model, environment=environment, name=name, generated_at=generated,
+                document=json.dumps(document, default=str)))
+            cutoff = connection.execute(
+                select(c.id).where(c.model == model, c.environment == environment)
+                .order_by(c.id.desc()).offset(REPORTS_KEPT).limit(1)).scalar()
+            if cutoff is not None:
+                connection.execute(delete(monitor_reports).where(
+                    c.model == model, c.environment == environment, c.id <= cutoff))
+
+    def reports(self, model: str, environment: str, limit: int) -> list[dict[str, object]]:
+        """The newest `limit` reports of `model` in `environment`, oldest first, each with its
+        `name`."""
+        c = monitor_reports.c
+        query = (select(c.name, c.document).where(c.model == model, c.environment == environment)
+                 .order_by(c.id.desc()).limit(limit))
+        with self.engine.connect() as connection:
+            rows = list(connection.execute(query))
+        return [{**json.loads(r.document), "name": r.name} for r in reversed(rows)]
+
+    def report(self, model: str, name: str) -> dict[str, object] | None:
+        """One report of `model` by name; None when there is none."""
+        c = monitor_reports.c
+        query = select(c.document).where(c.model == model, c.name == name).order_by(c.id.desc()).limit(1)
+        with self.engine.connect() as connection:
+            document = connection.execute(query).scalar()
+        return None if document is None else dict(json.loads(document))
 
     # ---- endpoints of every machine ---------------------------------------------------------
     def beat(self, beat: Heartbeat) -> None:

@@ -20,7 +20,6 @@ from champion.triggers.incoming import move_processed, move_rejected
 from champion.workspace.processes import read_text, spawn, stop, tail
 
 
-
 def retrain_command(project_root: Path, job: Job, release: bool) -> list[str]:
     """The command line that runs `job`."""
     command = [sys.executable, "-m", "champion", "retrain", job.model, "--project", str(project_root), "--json"]

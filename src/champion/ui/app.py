@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,7 +29,7 @@ from champion.ui import actions
 from champion.ui.auth import COOKIE, Session, Sessions, SignInRefused, cookie_header
 from champion.ui.documents.agent import agent_page
 from champion.ui.documents.model import model_page
-from champion.ui.documents.monitoring import monitoring_page, report_folder
+from champion.ui.documents.monitoring import monitoring_page, report_html
 from champion.ui.documents.overview import overview
 from champion.ui.html import agent as agent_html
 from champion.ui.html import forms
@@ -143,10 +143,15 @@ def create_app(ws: Workspace, admin_key: str | None = None) -> Starlette:
 
     async def report(request: Request) -> Response:
         model, name = request.path_params["model"], request.path_params["name"]
-        path = report_folder(ws, model) / name
-        if model not in models or not _REPORT_NAME.match(name) or not path.is_file():
+        if model not in models or not _REPORT_NAME.match(name):
             return HTMLResponse("<p>no such report</p>", status_code=404)
-        return FileResponse(path, media_type="text/html", headers={"content-security-policy": REPORT_POLICY})
+        try:
+            html = await asyncio.to_thread(report_html, ws, model, name)
+        except ChampionError as exc:
+            return HTMLResponse(f"<p>{escape(str(exc))}</p>", status_code=503)
+        if html is None:
+            return HTMLResponse("<p>no such report</p>", status_code=404)
+        return HTMLResponse(html, headers={"content-security-policy": REPORT_POLICY})
 
     # ---- sign-in and actions ------------------------------------------------------------------
     async def guarded_form(request: Request, need_name: bool) -> tuple[Session, dict[str, str]]:

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from champion.config import ModelSettings
-from champion.data.dataset import Dataset, load_dataset
 from champion.credentials import redact
+from champion.data.dataset import Dataset, load_dataset
 from champion.errors import ConfigError, DataError
 from champion.project import Project
 from champion.recipes.base import Classifier, Recipe, Regressor

@@ -1,6 +1,6 @@
-"""What `champion monitor` found, over time: its reports (JSON beside the HTML under
-`.champion/reports/MODEL/`), read newest first, and the alerts of the newest one with who
-acknowledged them.
+"""What `champion monitor` found, over time: its reports (kept in the state store, and as JSON
+beside the HTML under `.champion/reports/MODEL/` on the machine that ran it), and the alerts of
+the newest one with who acknowledged them.
 
 An alert is open while the newest report of its environment raises it. Acknowledging it
 silences it on the pages until it clears (a report without it); when it comes back later, it
@@ -28,8 +28,12 @@ def report_folder(ws: Workspace, model: str) -> Path:
 
 
 def reports(ws: Workspace, model: str, environment: str, limit: int = REPORTS_SHOWN) -> list[dict[str, Any]]:
-    """The newest `limit` monitor reports of `model` in `environment`, oldest first. A report
-    that cannot be read (a half-written file, another champion's format) is skipped."""
+    """The newest `limit` monitor reports of `model` in `environment`, oldest first, each with
+    its `html_name`. From the state store (every machine of a team sees them); a project whose
+    state has none reads the files of `champion monitor` before the store kept them."""
+    stored = ws.state.reports(model, environment, limit)
+    if stored:
+        return [{**r, "html_name": f"{r['name']}.html"} for r in stored]
     folder = report_folder(ws, model)
     if not folder.is_dir():
         return []
@@ -44,6 +48,20 @@ def reports(ws: Workspace, model: str, environment: str, limit: int = REPORTS_SH
             document["html_name"] = path.with_suffix(".html").name
             found.append(document)
     return found
+
+
+def report_html(ws: Workspace, model: str, name: str) -> str | None:
+    """A report's HTML page by file name (`production-20261204T034002Z.html`): the file when this
+    machine wrote it, else drawn from the stored document; None when there is no such report."""
+    path = report_folder(ws, model) / name
+    if path.is_file():
+        return path.read_text(encoding="utf-8")
+    document = ws.state.report(model, name.removesuffix(".html"))
+    if document is None:
+        return None
+    from champion.monitoring.html_report import render_html  # heavy: only when a page is asked for
+
+    return render_html(document)
 
 
 def monitoring_page(ws: Workspace, model: str) -> dict[str, Any]:
