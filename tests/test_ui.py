@@ -350,6 +350,77 @@ ARTIFACTS = Path(os.environ.get("CHAMPION_TEST_ARTIFACTS", Path(__file__).resolv
 AXE = Path(__file__).with_name("vendor") / "axe-core" / "axe.min.js"
 
 
+# ---- a user's project: two models, other labels, other columns ---------------------------------
+def test_a_two_model_project_shows_each_models_own_health_traffic_and_evidence(tmp_path: Path,
+                                                                                migrated_mlflow_db: Path) -> None:
+    """churn (string labels, tabular) released; rent (a regressor) not built yet: churn's rows
+    are Healthy on the endpoints rent makes Unhealthy, rent's say why and what to do; rent
+    deployed from the UI to staging becomes Healthy there and nowhere else."""
+    from user_projects import tabular_classifier, tabular_regressor, write_project
+
+    root = tmp_path / "two"
+    root.mkdir()
+    churn, rent = tabular_classifier(root), tabular_regressor(root)
+    write_project(root, migrated_mlflow_db, [churn, rent])
+    process = None
+    try:
+        assert cli("build", "churn", "-p", str(root), "-q").code == 0
+        released = cli("release", "churn", "-p", str(root), "-q", "--json")
+        assert released.code == 0, released.stdout + released.stderr
+        production = next(e["url"] for e in cli("ps", "production", "-p", str(root), "--json").json())
+        scored = httpx.post(production + "/score/churn", json={"data": churn.score_rows[:10]}, timeout=30,
+                            trust_env=False)
+        assert scored.status_code == 200, scored.text
+        process, url = _start_ui(root, ADMIN_KEY)
+
+        def rows() -> dict[tuple[str, str], dict[str, Any]]:
+            models = get(url + "/api/overview").json()["models"]
+            return {(m["model"], e["environment"]): {**e, "model_next": m["next"]} for m in models
+                    for e in m["environments"]}
+
+        deadline = time.monotonic() + 30
+        while not rows()[("churn", "production")]["traffic"]["last_5_min"]["scored"]:
+            assert time.monotonic() < deadline, "churn's request did not reach the rollup"
+            time.sleep(0.3)
+        seen = rows()
+        for environment in ("staging", "production"):
+            [mine], [theirs] = seen[("churn", environment)]["endpoints"], seen[("rent", environment)]["endpoints"]
+            assert (mine["state"], mine["version"], mine["notes"]) == ("Healthy", 1, [])
+            assert theirs["state"] == "Unhealthy" and theirs["version"] is None
+            assert theirs["notes"] and all(n.startswith("rent: ") for n in theirs["notes"])
+        assert seen[("rent", "staging")]["model_next"] == "no version yet: `champion build rent`"
+        assert seen[("churn", "production")]["traffic"]["last_5_min"]["rows"] == 10
+        assert seen[("rent", "production")]["traffic"]["last_24_h"]["requests"] == 0
+        html = get(url + "/").text
+        assert "champion build rent" in html and "no version of rent has the alias" in html
+
+        assert cli("build", "rent", "-p", str(root), "-q").code == 0
+        with signed_in(url, "erin") as client:
+            token = csrf_of(client.get("/models/rent").text)
+            deployed = client.post("/actions/deploy", data={"csrf": token, "model": "rent", "environment": "staging",
+                                                            "version": "1", "reason": "first rent model"},
+                                   headers={"accept": "application/json"})
+            assert deployed.status_code == 200 and deployed.json()["version"] == 1, deployed.text
+        deadline = time.monotonic() + 30
+        while rows()[("rent", "staging")]["endpoints"][0]["state"] != "Healthy":
+            assert time.monotonic() < deadline, rows()[("rent", "staging")]
+            time.sleep(0.3)
+        after = rows()
+        assert after[("rent", "production")]["endpoints"][0]["state"] == "Unhealthy"
+        assert after[("churn", "staging")]["endpoints"][0]["state"] == "Healthy"
+        page = get(url + "/api/models/rent").json()
+        [run] = page["runs"]
+        assert run["version"] == 1 and run["verdict"] == "FIRST_MODEL" and run["evidence"]["primary"]
+        assert run["evidence"]["primary"] in run["evidence"]["challenger"]  # a regressor's own metric
+        assert [m["actor"] for t in page["timeline"] if t["environment"] == "staging" for m in t["moves"]] == ["ui:erin"]
+        assert "no traffic or monitor run in production yet" in get(url + "/models/rent").text
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(20)
+        cli("down", "-p", str(root))
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless Chromium kept off the network. Without it the browser tests are skipped,

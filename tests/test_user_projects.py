@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from conftest import cli, cli_process
-from serving_support import free_port, get, post
+from serving_support import get, post
 from user_projects import (
     Scenario,
     integer_labels_parquet,
@@ -28,24 +28,11 @@ from user_projects import (
     tabular_regressor,
     user_recipe,
     video_multiclass,
+    write_project,
 )
 
 ROW_SCENARIOS = ["moderation", "comments", "video", "custom", "churn", "rent"]
 SERIES_SCENARIOS = ["weekly", "monthly", "gappy"]
-
-
-def _project(root: Path, migrated_db: Path, scenarios: list[Scenario]) -> Path:
-    import shutil
-
-    ports = {"staging": free_port(), "production": free_port()}
-    text = '[project]\nname = "a user\'s project"\n' + "".join(s.toml for s in scenarios)
-    for env, port in ports.items():
-        workers = 2 if env == "production" else 1
-        text += f"\n[environments.{env}]\nport = {port}\nworkers = {workers}\npoll_seconds = 0.2\n"
-    (root / "champion.toml").write_text(text, encoding="utf-8")
-    (root / ".champion").mkdir()
-    shutil.copyfile(migrated_db, root / ".champion" / "mlflow.db")
-    return root
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +40,7 @@ def rows_project(tmp_path_factory: pytest.TempPathFactory, migrated_mlflow_db: P
     root = tmp_path_factory.mktemp("user-rows")
     scenarios = [string_labels_tsv(root), integer_labels_parquet(root), video_multiclass(root), user_recipe(root),
                  tabular_classifier(root), tabular_regressor(root)]
-    _project(root, migrated_mlflow_db, scenarios)
+    write_project(root, migrated_mlflow_db, scenarios)
     yield root, {s.model: s for s in scenarios}
     cli("down", "-p", str(root))
 
@@ -64,7 +51,7 @@ def series_project(tmp_path_factory: pytest.TempPathFactory, migrated_mlflow_db:
     scenarios = [series(root, "weekly", "W-SUN", 260, 52, seed=5, golden=26, horizon=4),
                  series(root, "monthly", "MS", 144, 12, seed=6, golden=24, horizon=6),
                  series(root, "gappy", "D", 300, 7, seed=7, golden=42, horizon=7, missing=0.03)]
-    _project(root, migrated_mlflow_db, scenarios)
+    write_project(root, migrated_mlflow_db, scenarios)
     yield root, {s.model: s for s in scenarios}
     cli("down", "-p", str(root))
 

@@ -45,6 +45,23 @@ class Scenario:
     horizon: int = 0
 
 
+def write_project(root: Path, migrated_db: Path, scenarios: list[Scenario]) -> Path:
+    """A project of these models in `root` (staging on 1 worker, production on 2, each on a
+    free port), with a copy of the session's migrated MLflow database."""
+    import shutil
+
+    from serving_support import free_port
+
+    text = '[project]\nname = "a user\'s project"\n' + "".join(s.toml for s in scenarios)
+    for env in ("staging", "production"):
+        workers = 2 if env == "production" else 1
+        text += f"\n[environments.{env}]\nport = {free_port()}\nworkers = {workers}\npoll_seconds = 0.2\n"
+    (root / "champion.toml").write_text(text, encoding="utf-8")
+    (root / ".champion").mkdir()
+    shutil.copyfile(migrated_db, root / ".champion" / "mlflow.db")
+    return root
+
+
 def _comments() -> pd.DataFrame:
     frames = []
     for name, video in VIDEOS.items():
