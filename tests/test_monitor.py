@@ -46,7 +46,7 @@ def _frame(root: Path, folder: str) -> pd.DataFrame:
 
 
 def log_traffic(root: Path, frame: pd.DataFrame, environment: str = "production", version: int = 1,
-                start: float | None = None) -> None:
+                start: float | None = None, classes: list[Any] | None = [0, 1]) -> None:  # noqa: B006
     """Score `frame` with `version` and log it as the endpoint does (id column included)."""
     ws = Workspace(Project.open(root))
     recipe = ws.registry.load_recipe(ws.registry.run(ws.registry.version("spam", version).run_id))
@@ -56,7 +56,7 @@ def log_traffic(root: Path, frame: pd.DataFrame, environment: str = "production"
         LogRecord(request_id=f"req-{start}-{i}", row=0, at=start + i * 0.001, environment=environment,
                   model="spam", version=version, inputs={"CONTENT": text}, output=int(np.argmax(proba[i])),
                   proba=proba[i].tolist(), latency_ms=1.0, feature_key=row_key([text], ["text"]),
-                  identity_key=row_key([cid], ["string"]), classes=[0, 1])
+                  identity_key=row_key([cid], ["string"]), classes=classes)
         for i, (cid, text) in enumerate(zip(frame["COMMENT_ID"], frame["CONTENT"], strict=True))]
     ws.predictions.append(records)
 
@@ -322,6 +322,20 @@ def test_a_thin_window_shows_its_findings_as_low_evidence_warnings(built: Path, 
     document = monitor(built, "--window", "48", "--no-notify")
     assert document["alerts"] == [] and document["performance"]["realized"]["degraded"]
     assert any(w["kind"] == "performance" and w["evidence"] == "low" and w["rows"] == 48 for w in document["warnings"])
+
+
+def test_rows_logged_without_their_classes_are_monitored_on_inputs_and_outputs(make_project) -> None:  # type: ignore[no-untyped-def]
+    """A program that appends rows itself may leave out the classes of `proba` (classes are
+    recorded per version, so this needs a version that never logged them): the monitor cannot
+    place those probabilities, so it judges the inputs and says nothing of them."""
+    root = make_project()
+    assert cli("build", "spam", "--project", str(root), "--quiet").code == 0
+    log_traffic(root, _frame(root, "retraining").head(120), classes=None)
+    result = cli("monitor", "spam", "--project", str(root), "--json", "--no-notify")
+    assert result.code == 0, result.stdout + result.stderr
+    document = result.json()
+    assert document["window"]["rows"] == 120 and document["data_drift"]["columns"]
+    assert document["prediction_drift"] is None and document["performance"]["estimated"] is None
 
 
 def test_the_state_store_keeps_the_newest_reports_of_each_environment(tmp_path: Path,
