@@ -414,6 +414,24 @@ def test_a_two_model_project_shows_each_models_own_health_traffic_and_evidence(t
         assert run["evidence"]["primary"] in run["evidence"]["challenger"]  # a regressor's own metric
         assert [m["actor"] for t in page["timeline"] if t["environment"] == "staging" for m in t["moves"]] == ["ui:erin"]
         assert "no traffic or monitor run in production yet" in get(url + "/models/rent").text
+
+        # A third model added to champion.toml while the endpoints run: they do not serve it.
+        toml = root / "champion.toml"
+        text = toml.read_text(encoding="utf-8")
+        toml.write_text(text.replace("[environments.", tabular_classifier(root, "churn2").toml + "\n[environments.", 1),
+                        encoding="utf-8")
+        reader, reader_url = _start_ui(root, None)
+        try:
+            models = get(reader_url + "/api/overview").json()["models"]
+        finally:
+            reader.terminate()
+            reader.wait(20)
+        [added] = [m for m in models if m["model"] == "churn2"]
+        for row in added["environments"]:
+            [endpoint] = row["endpoints"]
+            assert endpoint["state"] == "Unhealthy" and "not served by this endpoint" in endpoint["notes"][0], row
+        assert [e["state"] for m in models if m["model"] == "churn" for r in m["environments"]
+                for e in r["endpoints"]] == ["Healthy", "Healthy"]
     finally:
         if process is not None:
             process.terminate()

@@ -41,10 +41,7 @@ def overview(ws: Workspace) -> dict[str, Any]:
                 "alias_version": aliases.get(alias),
                 # This model's health on the endpoint (another model it serves may be the one
                 # that is Unhealthy); another machine's heartbeat has only the endpoint's.
-                "endpoints": [{"machine": e.machine, "url": e.url, "pid": e.pid,
-                               "state": (e.models.get(model) or {}).get("state") or e.state,
-                               "version": (e.models.get(model) or {}).get("version"), "workers": e.workers,
-                               "notes": [n for n in e.notes if n.startswith(f"{model}: ")]} for e in running],
+                "endpoints": [_served(e, model) for e in running],
                 "traffic": traffic_figures(ws, model, environment),
                 "monitor": monitoring.summary(history[-1] if history else None),
                 "next": None if running else f"no endpoint running: `champion up {environment}`",
@@ -64,6 +61,23 @@ def overview(ws: Workspace) -> dict[str, Any]:
     agent = agent_status(ws, limit=5)
     return {"project": ws.project.config.project.name, "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "models": models, "agent": agent}
+
+
+def _served(endpoint: endpoints.EndpointInfo, model: str) -> dict[str, Any]:
+    """An endpoint as one of its models sees it: that model's state and notes (another model
+    it serves may be the Unhealthy one); another machine's heartbeat has only the endpoint's
+    state. A model the endpoint does not serve (added to champion.toml after it started) is
+    Unhealthy there, and says so."""
+    served = endpoint.models.get(model)
+    if served is None and endpoint.models:
+        state = "Unhealthy"
+        notes = [f"{model}: not served by this endpoint, which started before {model} was in champion.toml "
+                 f"(`champion down {endpoint.environment}`, then `champion up {endpoint.environment}`)"]
+    else:
+        state = (served or {}).get("state") or endpoint.state
+        notes = [n for n in endpoint.notes if n.startswith(f"{model}: ")]
+    return {"machine": endpoint.machine, "url": endpoint.url, "pid": endpoint.pid, "state": state,
+            "version": (served or {}).get("version"), "workers": endpoint.workers, "notes": notes}
 
 
 def iso_ms(epoch_ms: int) -> str | None:
