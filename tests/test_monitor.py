@@ -338,6 +338,25 @@ def test_rows_logged_without_their_classes_are_monitored_on_inputs_and_outputs(m
     assert document["prediction_drift"] is None and document["performance"]["estimated"] is None
 
 
+def test_the_first_report_kept_in_the_state_brings_the_earlier_report_files(make_project) -> None:  # type: ignore[no-untyped-def]
+    """A project monitored before the state store kept reports has them as files only: the next
+    monitor run adds them to the store, so the control room's history does not restart."""
+    import sqlite3
+
+    root = make_project()
+    assert cli("build", "spam", "--project", str(root), "--quiet").code == 0
+    log_traffic(root, _frame(root, "retraining").head(60))
+    first = monitor(root, "--no-notify")
+    with sqlite3.connect(root / ".champion" / "state.db") as db:  # as a champion before migration 0004 left it
+        db.execute("DELETE FROM monitor_reports")
+    time.sleep(1.1)  # report names are by the second
+    second = monitor(root, "--no-notify")
+    ws = Workspace(Project.open(root))
+    kept = ws.state.reports("spam", "production", 10)
+    assert [r["name"] for r in kept] == [Path(first["json"]).stem, Path(second["json"]).stem]
+    assert [r["generated_at"] for r in kept] == [first["generated_at"], second["generated_at"]]
+
+
 def test_the_state_store_keeps_the_newest_reports_of_each_environment(tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     from champion.state import store

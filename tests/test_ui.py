@@ -178,6 +178,12 @@ def test_the_model_page_shows_a_runs_new_evaluation_not_the_one_it_read_before(c
     after = second()
     assert after["verdict"] == judged.json()["verdict"] and after["evidence"]["reasons"] == judged.json()["reasons"]
     assert after["evidence"]["champion_version"] == 1 and after["evidence"]["p_values"]
+    # Judged again, with the same verdict: the page shows the new document, not the one it keeps.
+    time.sleep(1.1)  # evaluated_at is by the second
+    again = cli("evaluate", "spam", "--run", before["run_id"], "-p", str(control_room["root"]), "--json", "-q")
+    assert again.json()["verdict"] == judged.json()["verdict"]
+    assert again.json()["evaluated_at"] != judged.json()["evaluated_at"]
+    assert second()["evidence"]["evaluated_at"] == again.json()["evaluated_at"]
 
 
 def test_no_page_loads_anything_from_anywhere_else(control_room) -> None:  # type: ignore[no-untyped-def]

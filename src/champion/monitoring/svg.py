@@ -562,6 +562,7 @@ def _line(
                 f'<polyline class="series" points="{points}" fill="none" stroke="{item.colour}" '
                 f'stroke-width="2.2" stroke-linejoin="round"{dash}>{summary}</polyline>'
             )
+            summary = ""  # once a series, on its first stretch
         if dense and len(run) > 1:
             continue
         for i in run:

@@ -29,7 +29,11 @@ EVALUATION_FILE = "evaluation.json"
 
 
 def record_evaluation(ws: Workspace, run_id: str, document: dict[str, Any], tags: dict[str, str] | None = None) -> None:
-    """Log the run's evaluation.json to the registry, tagged with its digest (and `tags`)."""
+    """Log the run's evaluation.json to the registry, tagged with its digest (and `tags`).
+
+    The document goes first: if tagging then fails, the command fails and the old digest
+    still names a document that existed, so a reader's cache can only be behind until the
+    run is evaluated again, never show one that was not written."""
     digest = hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()[:16]
     ws.registry.log_document(run_id, EVALUATION_FILE, document)
     ws.registry.set_run_tags(run_id, {**(tags or {}), EVALUATION_DIGEST_TAG: digest})

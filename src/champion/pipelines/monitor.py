@@ -7,6 +7,7 @@ the state store (so every machine of a team sees it), and delivers alerts.
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from champion.monitoring.profile import PROFILE_FILE
 from champion.monitoring.report import build_report
 from champion.pipelines.alerts import deliver
 from champion.pipelines.progress import Progress, silent
+from champion.state.store import REPORTS_KEPT
 from champion.workspace import Workspace
 from champion.workspace.documents import write_json
 
@@ -59,7 +61,7 @@ def monitor(ws: Workspace, model: str, environment: str | None = None, window: s
     document["log"] = counts
     document["dropped_log_rows"] = counts["dropped"]
     stamp = datetime.fromtimestamp(now, UTC).strftime("%Y%m%dT%H%M%SZ")
-    folder = ws.project.state_dir / "reports" / model
+    folder = report_folder(ws, model)
     html_path = folder / f"{environment}-{stamp}.html"
     json_path = folder / f"{environment}-{stamp}.json"
     document["report"], document["json"] = str(html_path), str(json_path)
@@ -74,12 +76,44 @@ def monitor(ws: Workspace, model: str, environment: str | None = None, window: s
         from champion.monitoring.html_report import render_html
 
         write_json(json_path, document, out_dir)
-        ws.state.record_report(model, environment, json_path.stem, document)
+        _keep_in_state(ws, model, environment, json_path, document)
         _write_text(html_path, render_html(document))
         _write_text(folder / f"{environment}-latest.html", render_html(document))
         if out_dir:
             _write_text(out_dir / html_path.name, render_html(document))
     return document
+
+
+def report_folder(ws: Workspace, model: str) -> Path:
+    """Where this machine's monitor runs write a model's reports."""
+    return ws.project.state_dir / "reports" / model
+
+
+def report_files(ws: Workspace, model: str, environment: str, limit: int) -> list[tuple[str, dict[str, Any]]]:
+    """The newest `limit` report documents in this machine's files, oldest first, by name (the
+    file's stem); a file that cannot be read (half written, another format) is skipped."""
+    folder = report_folder(ws, model)
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.glob(f"{environment}-2*.json"))[-limit:]:
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(document, dict) and document.get("generated_at"):
+            found.append((path.stem, document))
+    return found
+
+
+def _keep_in_state(ws: Workspace, model: str, environment: str, json_path: Path, document: dict[str, Any]) -> None:
+    """The report into the state store. The first one kept there brings the files of earlier
+    runs along (written before the store kept reports), so the history does not restart."""
+    if not ws.state.reports(model, environment, 1):
+        for name, earlier in report_files(ws, model, environment, REPORTS_KEPT):
+            if name != json_path.stem:
+                ws.state.record_report(model, environment, name, earlier)
+    ws.state.record_report(model, environment, json_path.stem, document)
 
 
 def _write_text(path: Path, text: str) -> None:

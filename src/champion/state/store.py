@@ -295,7 +295,7 @@ class StateStore:
         """Every acknowledgement of `model`'s alerts in `environment`, oldest first."""
         c = alert_acknowledgements.c
         query = select(alert_acknowledgements).where(c.model == model, c.environment == environment).order_by(c.id)
-        with self.engine.connect() as connection:
+        with transaction(self.engine, "reading alert acknowledgements") as connection:
             return [{"model": r.model, "environment": r.environment, "kind": r.kind, "at": _utc(r.at).isoformat(),
                      "actor": r.actor, "reason": r.reason} for r in connection.execute(query)]
 
@@ -330,9 +330,11 @@ class StateStore:
         """The newest `limit` reports of `model` in `environment`, oldest first, each with its
         `name`."""
         c = monitor_reports.c
+        # By when they were made: a report can be recorded minutes after it was made (its alerts'
+        # deliveries retry first), so the insert order of two machines' reports can differ.
         query = (select(c.name, c.document).where(c.model == model, c.environment == environment)
-                 .order_by(c.id.desc()).limit(limit))
-        with self.engine.connect() as connection:
+                 .order_by(c.generated_at.desc(), c.id.desc()).limit(limit))
+        with transaction(self.engine, "reading monitor reports") as connection:
             rows = list(connection.execute(query))
         return [{**json.loads(r.document), "name": r.name} for r in reversed(rows)]
 
@@ -340,7 +342,7 @@ class StateStore:
         """One report of `model` by name; None when there is none."""
         c = monitor_reports.c
         query = select(c.document).where(c.model == model, c.name == name).order_by(c.id.desc()).limit(1)
-        with self.engine.connect() as connection:
+        with transaction(self.engine, f"reading the monitor report {name}") as connection:
             document = connection.execute(query).scalar()
         return None if document is None else dict(json.loads(document))
 

@@ -143,7 +143,7 @@ def create_app(ws: Workspace, admin_key: str | None = None) -> Starlette:
 
     async def report(request: Request) -> Response:
         model, name = request.path_params["model"], request.path_params["name"]
-        if model not in models or not _REPORT_NAME.match(name):
+        if model not in models or not _REPORT_NAME.fullmatch(name):
             return HTMLResponse("<p>no such report</p>", status_code=404)
         try:
             html = await asyncio.to_thread(report_html, ws, model, name)

@@ -83,11 +83,16 @@ def _evaluation(ws: Workspace, run: RunRecord) -> dict[str, Any]:
     # Runs judged before the digest tag existed key on their verdict alone: a new evaluation
     # of one sets the digest, which changes its key.
     key = (run.run_id, run.tags.get(EVALUATION_DIGEST_TAG, ""), run.tags.get(VERDICT_TAG, ""))
-    if key not in _evaluations:
-        for oldest in list(_evaluations)[: len(_evaluations) - EVALUATIONS_KEPT + 1]:
-            _evaluations.pop(oldest, None)
-        _evaluations[key] = ws.registry.read_document(run.run_id, EVALUATION_FILE) or {}
-    return _evaluations[key]
+    kept = _evaluations.get(key)
+    if kept is not None:
+        return kept
+    document = ws.registry.read_document(run.run_id, EVALUATION_FILE)
+    if document is None:  # none yet, or the tracking server did not answer: ask again next time
+        return {}
+    while len(_evaluations) >= EVALUATIONS_KEPT:
+        _evaluations.pop(next(iter(_evaluations)), None)
+    _evaluations[key] = document
+    return document
 
 
 def _evidence(evaluation: dict[str, Any]) -> dict[str, Any]:

@@ -9,12 +9,11 @@ is a new alert and is open again.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from champion.errors import NotFoundError
+from champion.errors import ChampionError, NotFoundError
+from champion.pipelines.monitor import report_files, report_folder
 from champion.workspace import Workspace
 
 REPORTS_SHOWN = 30
@@ -23,31 +22,14 @@ STREAK_LOOKBACK = 5
 """The overview reads this many reports back to date an alert that is still raised."""
 
 
-def report_folder(ws: Workspace, model: str) -> Path:
-    return ws.project.state_dir / "reports" / model
-
-
 def reports(ws: Workspace, model: str, environment: str, limit: int = REPORTS_SHOWN) -> list[dict[str, Any]]:
     """The newest `limit` monitor reports of `model` in `environment`, oldest first, each with
     its `html_name`. From the state store (every machine of a team sees them); a project whose
-    state has none reads the files of `champion monitor` before the store kept them."""
+    state has none yet reads this machine's files (written before the store kept reports)."""
     stored = ws.state.reports(model, environment, limit)
     if stored:
         return [{**r, "html_name": f"{r['name']}.html"} for r in stored]
-    folder = report_folder(ws, model)
-    if not folder.is_dir():
-        return []
-    names = sorted(p for p in folder.glob(f"{environment}-2*.json"))[-limit:]
-    found = []
-    for path in names:
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if isinstance(document, dict) and document.get("generated_at"):
-            document["html_name"] = path.with_suffix(".html").name
-            found.append(document)
-    return found
+    return [{**document, "html_name": f"{name}.html"} for name, document in report_files(ws, model, environment, limit)]
 
 
 def report_html(ws: Workspace, model: str, name: str) -> str | None:
@@ -61,7 +43,10 @@ def report_html(ws: Workspace, model: str, name: str) -> str | None:
         return None
     from champion.monitoring.html_report import render_html  # heavy: only when a page is asked for
 
-    return render_html(document)
+    try:
+        return render_html(document)
+    except Exception as exc:  # noqa: BLE001 - a document another champion wrote: said, not a traceback
+        raise ChampionError(f"the report {name} cannot be drawn by this champion: {type(exc).__name__}: {exc}") from None
 
 
 def monitoring_page(ws: Workspace, model: str) -> dict[str, Any]:
