@@ -356,6 +356,36 @@ ARTIFACTS = Path(os.environ.get("CHAMPION_TEST_ARTIFACTS", Path(__file__).resolv
 AXE = Path(__file__).with_name("vendor") / "axe-core" / "axe.min.js"
 
 
+# ---- a new project: every page says what to do next ---------------------------------------------
+def test_a_new_project_says_what_to_do_next_at_each_step(make_project) -> None:  # type: ignore[no-untyped-def]
+    root = make_project()
+    set_environments(root, {"staging": {"port": free_port(), "workers": 1, "poll_seconds": 0.2},
+                            "production": {"port": free_port(), "workers": 1, "poll_seconds": 0.2}})
+    process, url = _start_ui(root, None)
+
+    def steps() -> tuple[str | None, list[str | None]]:
+        [spam] = get(url + "/api/overview").json()["models"]
+        return spam["next"], [e["next"] for e in spam["environments"]]
+
+    try:
+        for path in PAGES:
+            assert get(url + path).status_code == 200, path
+        assert steps() == ("no version yet: `champion build spam`", ["nothing to serve yet"] * 2)
+        assert "champion build spam" in get(url + "/models/spam").text
+        assert cli("build", "spam", "-p", str(root), "-q").code == 0
+        assert steps() == (None, ["nothing deployed: `champion deploy staging --model spam`",
+                                  "nothing deployed: `champion deploy production --model spam`"])
+        assert cli("deploy", "staging", "-p", str(root), "-q").code == 0
+        assert steps()[1] == [None, "nothing deployed: `champion deploy production --model spam`"]
+        assert cli("down", "staging", "-p", str(root)).code == 0
+        assert steps()[1][0] == "no endpoint running: `champion up staging`"
+        assert "champion up staging" in get(url + "/").text
+    finally:
+        process.terminate()
+        process.wait(20)
+        cli("down", "-p", str(root))
+
+
 # ---- a user's project: two models, other labels, other columns ---------------------------------
 def test_a_two_model_project_shows_each_models_own_health_traffic_and_evidence(tmp_path: Path,
                                                                                 migrated_mlflow_db: Path) -> None:

@@ -44,7 +44,7 @@ def overview(ws: Workspace) -> dict[str, Any]:
                 "endpoints": [_served(e, model) for e in running],
                 "traffic": traffic_figures(ws, model, environment),
                 "monitor": monitoring.summary(history[-1] if history else None),
-                "next": None if running else f"no endpoint running: `champion up {environment}`",
+                "next": _next_step(model, environment, bool(versions), aliases.get(alias), bool(running)),
             })
         models.append({
             "model": model,
@@ -61,6 +61,17 @@ def overview(ws: Workspace) -> dict[str, Any]:
     agent = agent_status(ws, limit=5)
     return {"project": ws.project.config.project.name, "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "models": models, "agent": agent}
+
+
+def _next_step(model: str, environment: str, built: bool, deployed: int | None, running: bool) -> str | None:
+    """What to do for an environment that serves nothing: build, deploy, or start its endpoint."""
+    if running:
+        return None
+    if not built:
+        return "nothing to serve yet"  # the model's own line says to build
+    if deployed is None:
+        return f"nothing deployed: `champion deploy {environment} --model {model}`"
+    return f"no endpoint running: `champion up {environment}`"
 
 
 def _served(endpoint: endpoints.EndpointInfo, model: str) -> dict[str, Any]:
