@@ -28,15 +28,19 @@ from champion.workspace.documents import write_json
 EVALUATION_FILE = "evaluation.json"
 
 
-def record_evaluation(ws: Workspace, run_id: str, document: dict[str, Any], tags: dict[str, str] | None = None) -> None:
-    """Log the run's evaluation.json to the registry, tagged with its digest (and `tags`).
+def record_evaluation(ws: Workspace, run_id: str, document: dict[str, Any], out_dir: Path | None,
+                      tags: dict[str, str] | None = None) -> Path:
+    """Write the run's evaluation.json (in its run folder, and into `out_dir`) and log it to the
+    registry, tagged with its digest (and `tags`); the file written.
 
     The document goes first: if tagging then fails, the command fails and the old digest
     still names a document that existed, so a reader's cache can only be behind until the
     run is evaluated again, never show one that was not written."""
+    file = write_json(ws.project.run_dir(run_id) / EVALUATION_FILE, document, out_dir)
     digest = hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()[:16]
     ws.registry.log_document(run_id, EVALUATION_FILE, document)
     ws.registry.set_run_tags(run_id, {**(tags or {}), EVALUATION_DIGEST_TAG: digest})
+    return file
 
 
 @dataclass
@@ -106,8 +110,7 @@ def evaluate(
     if same_run:
         verdict, reasons = Verdict.REJECT, [f"run {run_id} is already the champion (version {champion_version})"]
     document = EvaluationDocument.checked(_document(model, run_id, policy.as_dict(), data, evidence, champion_doc, verdict, reasons))
-    file = write_json(ws.project.run_dir(run_id) / EVALUATION_FILE, document, out_dir)
-    record_evaluation(ws, run_id, document, {VERDICT_TAG: verdict.value})
+    file = record_evaluation(ws, run_id, document, out_dir, {VERDICT_TAG: verdict.value})
     return EvaluationResult(verdict, champion_version, document, file)
 
 

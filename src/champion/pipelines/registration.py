@@ -26,7 +26,6 @@ from champion.pipelines.tidy import tidy_locked
 from champion.pipelines.training import TrainResult
 from champion.registry.records import VERDICT_TAG, RunRecord
 from champion.workspace import Workspace
-from champion.workspace.documents import write_json
 
 
 @dataclass
@@ -72,8 +71,7 @@ def register(
             move_alias_locked(ws, model, CHAMPION, version, current, reason, run_id)
         document["version"] = version
         EvaluationDocument.checked(document)
-        file = write_json(ws.project.run_dir(run_id) / EVALUATION_FILE, document, out_dir)
-        record_evaluation(ws, run_id, document)
+        file = record_evaluation(ws, run_id, document, out_dir)
         return RegisterResult(evaluation.verdict, version, document, file)
 
 
