@@ -14,8 +14,9 @@ import httpx
 from conftest import cli
 
 
-def wait_until(check: Callable[[], Any], timeout: float = 60.0, every: float = 0.2) -> Any:
-    """The first truthy value of `check()` (an HTTP error counts as not yet) within `timeout`."""
+def wait_until(check: Callable[[], Any], timeout: float = 60.0, every: float = 0.2, what: str = "") -> Any:
+    """The first truthy value of `check()` (an HTTP error counts as not yet) within `timeout`;
+    an `AssertionError` naming `what` was awaited when it does not come."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -25,7 +26,7 @@ def wait_until(check: Callable[[], Any], timeout: float = 60.0, every: float = 0
         if value:
             return value
         time.sleep(every)
-    raise AssertionError("timed out")
+    raise AssertionError(f"timed out{': ' + what if what else ''}")
 
 
 def free_port() -> int:

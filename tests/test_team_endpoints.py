@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
-from serving_support import free_port, set_environments
+from serving_support import free_port, set_environments, wait_until
 from team_servers import MlflowServer, Postgres
 from team_support import Host
 
@@ -227,14 +227,11 @@ def test_the_control_room_on_another_machine_shows_the_teams_endpoints_runs_and_
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with b.started("ui", "--port", str(port)) as ui:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                overview = httpx.get(url + "/api/overview", timeout=30, trust_env=False).json()
-                break
-            except httpx.HTTPError:
-                assert ui.poll() is None and time.monotonic() < deadline, ui.communicate(timeout=5)
-                time.sleep(0.3)
+        def answered() -> dict[str, object]:
+            assert ui.poll() is None, ui.communicate(timeout=5)
+            return httpx.get(url + "/api/overview", timeout=30, trust_env=False).json()
+
+        overview = wait_until(answered, timeout=60, every=0.3, what="host B's control room")
         [spam] = overview["models"]
         environments = {e["environment"]: e for e in spam["environments"]}
         production = environments["production"]

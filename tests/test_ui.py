@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import cli
-from serving_support import free_port, new_project, set_environments
+from serving_support import free_port, new_project, set_environments, wait_until
 
 from champion.project import Project
 from champion.workspace import Workspace
@@ -414,10 +414,8 @@ def test_a_two_model_project_shows_each_models_own_health_traffic_and_evidence(t
             return {(m["model"], e["environment"]): {**e, "model_next": m["next"]} for m in models
                     for e in m["environments"]}
 
-        deadline = time.monotonic() + 30
-        while not rows()[("churn", "production")]["traffic"]["last_5_min"]["scored"]:
-            assert time.monotonic() < deadline, "churn's request did not reach the rollup"
-            time.sleep(0.3)
+        wait_until(lambda: rows()[("churn", "production")]["traffic"]["last_5_min"]["scored"], timeout=30,
+                   every=0.3, what="churn's request in the rollup")
         seen = rows()
         for environment in ("staging", "production"):
             [mine], [theirs] = seen[("churn", environment)]["endpoints"], seen[("rent", environment)]["endpoints"]
@@ -437,10 +435,8 @@ def test_a_two_model_project_shows_each_models_own_health_traffic_and_evidence(t
                                                             "version": "1", "reason": "first rent model"},
                                    headers={"accept": "application/json"})
             assert deployed.status_code == 200 and deployed.json()["version"] == 1, deployed.text
-        deadline = time.monotonic() + 30
-        while rows()[("rent", "staging")]["endpoints"][0]["state"] != "Healthy":
-            assert time.monotonic() < deadline, rows()[("rent", "staging")]
-            time.sleep(0.3)
+        wait_until(lambda: rows()[("rent", "staging")]["endpoints"][0]["state"] == "Healthy", timeout=30,
+                   every=0.3, what="rent Healthy in staging")
         after = rows()
         assert after[("rent", "production")]["endpoints"][0]["state"] == "Unhealthy"
         assert after[("churn", "staging")]["endpoints"][0]["state"] == "Healthy"
