@@ -824,11 +824,10 @@ def _window(model: str, environment: str, found: list[Any], actual: dict[int, An
     version_array = np.asarray(versions, dtype=np.int64)
     forecasts = not n and not classes_of or None in proba_json
     classes = _union_classes(classes_of)
+    proba: np.ndarray | None = None
     # Probabilities whose classes nobody recorded (rows appended without `classes=`) cannot be
     # placed in columns: the window has none, and the monitor reads outputs and inputs only.
-    unplaceable = not forecasts and not classes
-    proba: np.ndarray | None = None
-    if not forecasts and not unplaceable:
+    if not forecasts and classes:
         values = _loads_all(proba_json)
         index = {c: k for k, c in enumerate(classes)}
         # `classes_of` has logged versions only; one missing from it is read in the union's order.

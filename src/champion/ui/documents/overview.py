@@ -39,8 +39,6 @@ def overview(ws: Workspace) -> dict[str, Any]:
                 "environment": environment,
                 "alias": alias,
                 "alias_version": aliases.get(alias),
-                # This model's health on the endpoint (another model it serves may be the one
-                # that is Unhealthy); another machine's heartbeat has only the endpoint's.
                 "endpoints": [_served(e, model) for e in running],
                 "traffic": traffic_figures(ws, model, environment),
                 "monitor": monitoring.summary(history[-1] if history else None),
