@@ -200,17 +200,19 @@ def test_a_deploy_killed_when_the_alias_moved_is_settled_shown_and_rolled_back(t
             assert time.monotonic() < deadline, get(url, "/health").json()
             time.sleep(0.2)
         assert post(url, "/score", json={"data": COMMENTS[:1]}).json()["version"] == 1
-        # Each of the two workers refuses 2 on its own poll; `ps` asks one of them, so wait
-        # until the endpoint as a whole has settled on the refusal.
+        # Each of the two workers refuses 2 on its own poll, and each `ps` asks one of them:
+        # wait until both the JSON and the table have shown the refusal (one may come from the
+        # worker still fetching 2, which has not refused it yet).
         deadline = time.monotonic() + 30
         while True:
             [endpoint] = cli("ps", "production", "-p", str(root), "--json").json()
-            if endpoint["state"] == "Healthy" and "which was refused" in " ".join(endpoint["notes"]):
+            table = " ".join(cli("ps", "production", "-p", str(root)).stdout.split())
+            if (endpoint["state"] == "Healthy" and "which was refused" in " ".join(endpoint["notes"])
+                    and "alias points at 2" in table):
                 break
-            assert time.monotonic() < deadline, endpoint
+            assert time.monotonic() < deadline, (endpoint, table)
             time.sleep(0.2)
         assert endpoint["version"] == 1 and "the production alias points at 2, which was refused" in endpoint["notes"][0]
-        assert "alias points at 2" in " ".join(cli("ps", "production", "-p", str(root)).stdout.split())
         # The next command settles the history (2 is recorded) and rollback returns to 1.
         back = cli("rollback", "production", "-p", str(root), "--json")
         assert back.code == 0, back.stderr
